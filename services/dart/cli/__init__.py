@@ -1,0 +1,48 @@
+"""The `dart` command line.
+
+    dart validate examples/01-quickstart.yaml   # check a DartRun, print it normalised
+    dart crd > charts/dart/crds/dartruns.dart.ai.yaml
+
+Each sub-command lives in its own module under `dart.cli` with a `register(subparsers)`
+function; modules import their heavy dependencies (torch, grpc) only when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from dart.errors import UserError
+
+# Modules under dart.cli, in the order `dart --help` lists them.
+COMMAND_MODULES = ("validate", "crd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dart",
+        description="DART: adapt an SFT dataset to a target model with an RL-trained mapper.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"dart.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command; user mistakes exit 2 with one line per problem."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except UserError as error:
+        for line in error.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

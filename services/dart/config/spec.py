@@ -1,0 +1,515 @@
+"""The DartRun spec: the one configuration every DART process and the operator read.
+
+The same YAML document is read by `dart run` on one machine and applied with kubectl in a
+cluster; the CRD's OpenAPI schema is generated from these models (`dart crd`). Defaults run
+the bundled synthetic task on CPU. Field names are camelCase in YAML (Kubernetes style) and
+snake_case in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from dart.config.base import CelRule, SpecModel
+
+API_VERSION = "dart.ai/v1alpha1"
+KIND = "DartRun"
+
+# Go's RE2 (API server) and Rust's regex (pydantic) both lack look-around: keep patterns plain.
+MODEL_URI_PATTERN = (
+    r"^(hf://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?(@[A-Za-z0-9._/-]+)?"
+    r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
+    r"|[^:\s][^:]*)$"
+)
+DATA_PATH_PATTERN = r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+|[^:\s][^:]*)$"
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
+
+DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
+Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _exactly_one_of(*fields: str) -> CelRule:
+    present = ", ".join(f"has(self.{f})" for f in fields)
+    names = " | ".join(fields)
+    return CelRule(
+        rule=f"[{present}].filter(x, x).size() == 1",
+        message_expression=f"'set exactly one of: {names}'",
+    )
+
+
+def _not_above(smaller: str, larger: str) -> CelRule:
+    return CelRule(
+        rule=f"self.{smaller} <= self.{larger}",
+        message_expression=(
+            f"'{smaller} (' + string(self.{smaller}) + ') must not exceed {larger} ('"
+            f" + string(self.{larger}) + ')'"
+        ),
+        field_path=f".{smaller}",
+    )
+
+
+def _strictly_below(smaller: str, larger: str) -> CelRule:
+    return CelRule(
+        rule=f"self.{smaller} < self.{larger}",
+        message_expression=(
+            f"'{smaller} (' + string(self.{smaller}) + ') must be below {larger} ('"
+            f" + string(self.{larger}) + ')'"
+        ),
+        field_path=f".{smaller}",
+    )
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class SecretKeyRef(SpecModel):
+    """A key inside a Kubernetes Secret; only ever passed to pods as a reference."""
+
+    name: DnsLabel
+    """Name of the Secret in the DartRun's namespace."""
+    key: str = "token"
+    """Key inside the Secret that holds the value."""
+
+
+class ModelRef(SpecModel):
+    """Where a model's weights and tokenizer come from."""
+
+    uri: Annotated[str, Field(pattern=MODEL_URI_PATTERN, min_length=1)]
+    """A local path (`./tiny/target`, `/models/qwen`), `pvc://CLAIM/PATH` on a model-cache
+    volume, or `hf://ORG/NAME@REVISION` from the Hugging Face hub (pin the revision)."""
+    token_secret: SecretKeyRef | None = None
+    """Secret with a hub token, for private `hf://` models only."""
+
+    cel_rules = (
+        CelRule(
+            rule="!has(self.tokenSecret) || self.uri.startsWith('hf://')",
+            message_expression="'tokenSecret is only used with hf:// models, not ' + self.uri",
+            field_path=".tokenSecret",
+        ),
+    )
+
+
+class LoraSettings(SpecModel):
+    """Low-rank adapter settings (peft)."""
+
+    rank: Annotated[int, Field(ge=1, le=1024)] = 16
+    """Adapter rank r."""
+    alpha: Annotated[int, Field(ge=1)] = 32
+    """Scaling numerator; the update is scaled by alpha / rank."""
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    """Dropout on the adapter input during training."""
+    target_modules: Annotated[list[str], Field(min_length=1)] = [
+        "q_proj", "k_proj", "v_proj", "o_proj",
+    ]
+    """Names of the linear layers that get adapters."""
+
+
+class MapperModel(SpecModel):
+    """The mapper: the model trained with RL to rewrite demonstrations."""
+
+    init: ModelRef | None = None
+    """Starting weights; by default the target itself (it already speaks the target's style)."""
+    training: Literal["lora", "full"] = "lora"
+    """Train a LoRA adapter (default, cheap to publish to the generator) or all weights."""
+    lora: LoraSettings = LoraSettings()
+    """Adapter settings when `training` is `lora`."""
+
+
+class Models(SpecModel):
+    """The models of a run."""
+
+    target: ModelRef
+    """The model the data is adapted to; it scores rewrites and is fine-tuned at the end."""
+    mapper: MapperModel = MapperModel()
+    """The rewriting model."""
+
+
+# ----------------------------------------------------------------------------- data
+
+
+class FieldMapping(SpecModel):
+    """Which record fields hold the question, the worked solution and the final answer."""
+
+    question: str = "question"
+    """Field with the problem statement."""
+    solution: str = "solution"
+    """Field with the expert's worked solution (the demonstration to adapt)."""
+    answer: str | None = "answer"
+    """Field with the gold final answer; null to extract it from the solution."""
+
+
+class FileSource(SpecModel):
+    """Demonstrations from a file or a saved Hugging Face dataset."""
+
+    path: Annotated[str, Field(pattern=DATA_PATH_PATTERN, min_length=1)]
+    """Local path or `pvc://CLAIM/PATH`."""
+    format: Literal["auto", "jsonl", "parquet", "hf-disk"] = "auto"
+    """File format; `auto` decides by extension (a folder is a `datasets.save_to_disk` dump)."""
+    split: str | None = None
+    """Split to read from an `hf-disk` DatasetDict."""
+
+
+class SyntheticSource(SpecModel):
+    """The bundled synthetic arithmetic task (expert vs native solution styles), for CPU demos."""
+
+    seed: int = 0
+    """Seed; the same seed gives byte-identical data."""
+    train_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+    """Training demonstrations (expert style) to adapt."""
+    eval_size: Annotated[int, Field(ge=1, le=100_000)] = 200
+    """Problems per evaluation split (in-domain, retention, ood)."""
+
+
+class ReasoningGymSource(SpecModel):
+    """Procedurally generated reasoning problems from the `reasoning-gym` package."""
+
+    task: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")] = "gsm_symbolic"
+    """reasoning-gym dataset name, e.g. `gsm_symbolic`."""
+    size: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    """Training demonstrations to generate."""
+    eval_size: Annotated[int, Field(ge=1, le=100_000)] = 200
+    """Held-out problems for evaluation."""
+    seed: int = 0
+    """Generator seed."""
+
+
+class Dataset(SpecModel):
+    """The fixed, distribution-mismatched SFT data to adapt. Set exactly one source."""
+
+    file: FileSource | None = None
+    """Read demonstrations from a file."""
+    synthetic: SyntheticSource | None = None
+    """Generate the bundled synthetic task."""
+    reasoning_gym: ReasoningGymSource | None = None
+    """Generate a reasoning-gym task."""
+    fields: FieldMapping = FieldMapping()
+    """Field names of question / solution / answer in each record."""
+    max_bad_fraction: Probability = 0.05
+    """Rows with missing fields or an unparseable answer are skipped; above this fraction the
+    load fails instead."""
+    limit: Annotated[int, Field(ge=1)] | None = None
+    """Use at most this many demonstrations (after skipping bad rows)."""
+
+    cel_rules = (_exactly_one_of("file", "synthetic", "reasoningGym"),)
+
+
+class Verifier(SpecModel):
+    """How a final answer is extracted and compared with the gold answer."""
+
+    type: Literal["auto", "numeric", "exact", "math-verify"] = "auto"
+    """`numeric`/`exact` for the synthetic task, `math-verify` for free-form math; `auto`
+    picks `numeric` for the synthetic task and `math-verify` otherwise."""
+    extraction: Literal["auto", "boxed", "answer-line", "last-number"] = "auto"
+    """Where the final answer is read: last `\\boxed{}`, an `Answer:` line, or the last number;
+    `auto` tries them in that order."""
+    timeout_seconds: Annotated[float, Field(gt=0.0, le=60.0)] = 5.0
+    """Per-check timeout (math-verify runs in worker processes)."""
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+class LengthBand(SpecModel):
+    """Allowed rewrite length relative to the expert solution, in target tokens."""
+
+    min_ratio: Annotated[float, Field(gt=0.0)] = 0.3
+    """Shortest allowed rewrite, as a fraction of the expert solution's length."""
+    max_ratio: Annotated[float, Field(gt=0.0)] = 2.0
+    """Longest allowed rewrite, as a multiple of the expert solution's length."""
+    penalty: Annotated[float, Field(ge=0.0)] = 0.5
+    """Subtracted from the reward when the rewrite falls outside the band."""
+
+    cel_rules = (_strictly_below("minRatio", "maxRatio"),)
+
+
+class RepetitionPenalty(SpecModel):
+    """Penalty for n-gram repetition and filler padding."""
+
+    ngram: Annotated[int, Field(ge=1, le=16)] = 4
+    """n-gram size used to measure repetition."""
+    max_repeated_fraction: Probability = 0.3
+    """Fraction of repeated n-grams tolerated before the penalty applies."""
+    penalty: Annotated[float, Field(ge=0.0)] = 0.5
+    """Subtracted from the reward when repetition exceeds the tolerance."""
+
+
+class CopyPenalty(SpecModel):
+    """Penalty for returning the expert solution verbatim."""
+
+    forbid: bool = False
+    """Penalise a rewrite identical to the expert solution."""
+    penalty: Annotated[float, Field(ge=0.0)] = 0.5
+    """Subtracted from the reward for a verbatim copy when `forbid` is true."""
+
+
+class Penalties(SpecModel):
+    """Anti-cheating penalties; each is logged as its own reward component."""
+
+    enabled: bool = True
+    """Turn every penalty off (an ablation that shows the reward hacking that follows)."""
+    answer_changed: Annotated[float, Field(ge=0.0)] = 2.0
+    """Subtracted when the rewrite's final answer differs from the gold answer."""
+    missing_answer: Annotated[float, Field(ge=0.0)] = 2.0
+    """Subtracted when the rewrite has no parseable final answer."""
+    length: LengthBand = LengthBand()
+    """Length band relative to the expert solution."""
+    repetition: RepetitionPenalty = RepetitionPenalty()
+    """Repetition / padding check."""
+    copy_expert: CopyPenalty = CopyPenalty()
+    """Verbatim-copy check."""
+
+
+class ClipRange(SpecModel):
+    """A closed interval."""
+
+    low: float = -5.0
+    """Lower bound."""
+    high: float = 5.0
+    """Upper bound."""
+
+    cel_rules = (_strictly_below("low", "high"),)
+
+
+class Reward(SpecModel):
+    """Reward = alignment gain under the target minus anti-cheating penalties."""
+
+    alignment_weight: Annotated[float, Field(ge=0.0)] = 1.0
+    """Weight of the gain in mean per-token log-prob (rewrite minus expert, nats/token)."""
+    min_token_weight: Annotated[float, Field(ge=0.0)] = 0.0
+    """Weight of the gain in the minimum per-token log-prob (punishes one very unlikely token)."""
+    clip: ClipRange = ClipRange()
+    """Clip range of the alignment term, so one outlier cannot dominate a group."""
+    penalties: Penalties = Penalties()
+    """Anti-cheating penalties."""
+
+
+class Learn(SpecModel):
+    """GRPO training of the mapper against the frozen target."""
+
+    steps: Annotated[int, Field(ge=1, le=1_000_000)] = 200
+    """Optimizer steps."""
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
+    """Demonstrations per step."""
+    group_size: Annotated[int, Field(ge=2, le=256)] = 8
+    """Rewrites sampled per demonstration (G); advantages are normalised within a group."""
+    learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-4
+    """Peak learning rate."""
+    kl_coef: Annotated[float, Field(ge=0.0)] = 0.0
+    """Weight of the KL penalty to the initial mapper (0 disables it)."""
+    clip_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    """PPO-style clip on the policy ratio."""
+    temperature: Annotated[float, Field(gt=0.0, le=2.0)] = 1.0
+    """Sampling temperature for rollouts (diversity is what gives GRPO a signal)."""
+    top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Nucleus sampling cut-off for rollouts."""
+    max_new_tokens: Annotated[int, Field(ge=1, le=32768)] = 256
+    """Longest rewrite sampled."""
+    reward: Reward = Reward()
+    """Reward definition."""
+    publish_every: Annotated[int, Field(ge=1)] = 10
+    """Publish mapper weights to the generator every N steps."""
+    checkpoint_every: Annotated[int, Field(ge=1)] = 50
+    """Write a resumable checkpoint every M steps."""
+    zero_stage: Literal[0, 1, 2, 3] = 0
+    """DeepSpeed ZeRO stage."""
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    """`auto` is bf16 on GPU and fp32 on CPU."""
+    seed: int = 0
+    """Seed for data order and sampling."""
+
+    cel_rules = (_not_above("publishEvery", "steps"), _not_above("checkpointEvery", "steps"))
+
+
+class Synthesize(SpecModel):
+    """Rewrite every demonstration with the trained mapper."""
+
+    samples_per_item: Annotated[int, Field(ge=1, le=256)] = 4
+    """Rewrites sampled per demonstration (k); the best one passing every gate is kept."""
+    fallback: Literal["keep-original", "drop"] = "keep-original"
+    """What to do when no rewrite passes: keep the expert solution, or drop the item."""
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    """Sampling temperature."""
+    shards: Annotated[int, Field(ge=1, le=10_000)] = 1
+    """Number of shards (Kubernetes Indexed Job completions)."""
+    parallelism: Annotated[int, Field(ge=1, le=10_000)] = 1
+    """Shards processed at once."""
+
+    cel_rules = (_not_above("parallelism", "shards"),)
+
+
+class Sft(SpecModel):
+    """Supervised fine-tuning of the target on the adapted data."""
+
+    epochs: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    """Passes over the data."""
+    learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-4
+    """Peak learning rate."""
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
+    """Sequences per optimizer step."""
+    max_seq_length: Annotated[int, Field(ge=16, le=131072)] = 1024
+    """Longer examples are truncated."""
+    training: Literal["lora", "full"] = "full"
+    """Fine-tune all weights or a LoRA adapter."""
+    lora: LoraSettings = LoraSettings()
+    """Adapter settings when `training` is `lora`."""
+    baseline: bool = True
+    """Also fine-tune on the original data with identical settings (the A/B baseline)."""
+    seed: int = 0
+    """Seed for data order and initialisation of adapters."""
+
+
+class EvalSet(SpecModel):
+    """One evaluation set: a named split of the dataset's generator, or a file."""
+
+    name: DnsLabel
+    """Name shown in the report."""
+    split: str | None = None
+    """Generator split (`in-domain`, `retention`, `ood` for the synthetic task)."""
+    file: FileSource | None = None
+    """A file of held-out problems (same field mapping as the dataset)."""
+
+    cel_rules = (_exactly_one_of("split", "file"),)
+
+
+def _default_eval_sets() -> list[EvalSet]:
+    return [EvalSet(name=s, split=s) for s in ("in-domain", "retention", "ood")]
+
+
+class Evaluate(SpecModel):
+    """Accuracy of base, baseline-SFT and DART models with the same verifier."""
+
+    sets: Annotated[list[EvalSet], Field(min_length=1, max_length=32)] = Field(
+        default_factory=_default_eval_sets
+    )
+    """Evaluation sets."""
+    max_new_tokens: Annotated[int, Field(ge=1, le=32768)] = 256
+    """Longest generated solution."""
+    batch_size: Annotated[int, Field(ge=1, le=4096)] = 32
+    """Problems generated at once."""
+
+    cel_rules = (
+        CelRule(
+            rule="self.sets.all(s, self.sets.exists_one(t, t.name == s.name))",
+            message_expression="'evaluation set names must be unique'",
+            field_path=".sets",
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- cluster
+
+
+class ComponentResources(SpecModel):
+    """What one component's pods get."""
+
+    image: str | None = None
+    """Container image; empty uses the operator's default for the component."""
+    gpus: Annotated[int, Field(ge=0, le=64)] = 0
+    """GPUs per pod (the node pool names the resource, e.g. nvidia.com/gpu)."""
+    cpu: Quantity = "1"
+    """CPU request."""
+    memory: Quantity = "4Gi"
+    """Memory request (and limit)."""
+    node_pool: DnsLabel | None = None
+    """Node pool from the operator's Helm values (nodeSelector, tolerations, GPU resource)."""
+    nodes: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Pods for a multi-node Job (learner, sft); servers use replicas instead."""
+    replicas: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Replicas of an inference server."""
+
+
+class Resources(SpecModel):
+    """Per-component resources. Defaults fit the CPU quickstart."""
+
+    generator: ComponentResources = ComponentResources()
+    """Mapper inference server."""
+    scorer: ComponentResources = ComponentResources()
+    """Target scoring server."""
+    learner: ComponentResources = ComponentResources()
+    """RL learner Job."""
+    synthesize: ComponentResources = ComponentResources()
+    """Synthesis Job (per shard)."""
+    sft: ComponentResources = ComponentResources()
+    """SFT Job."""
+    evaluate: ComponentResources = ComponentResources()
+    """Evaluation Job."""
+
+
+class Artifacts(SpecModel):
+    """Where every stage reads and writes its outputs (a PVC in a cluster)."""
+
+    existing_claim: DnsLabel | None = None
+    """Use this PersistentVolumeClaim instead of creating one."""
+    size: Quantity = "20Gi"
+    """Size of the PVC the operator creates."""
+    storage_class_name: str | None = None
+    """StorageClass of the created PVC; empty uses the cluster default."""
+
+
+class DartRunSpec(SpecModel):
+    """Everything a DART run needs: models, data, the four stages and where they run."""
+
+    models: Models
+    """Target and mapper models."""
+    dataset: Dataset
+    """The SFT data to adapt."""
+    verifier: Verifier = Verifier()
+    """Answer extraction and checking."""
+    learn: Learn = Learn()
+    """Stage 1: RL training of the mapper."""
+    synthesize: Synthesize = Synthesize()
+    """Stage 2: adapted dataset."""
+    sft: Sft = Sft()
+    """Stage 3: fine-tune the target."""
+    evaluate: Evaluate = Evaluate()
+    """Stage 4: evaluation and report."""
+    resources: Resources = Resources()
+    """Pods per component."""
+    artifacts: Artifacts = Artifacts()
+    """Artifacts volume."""
+    image_pull_secrets: Annotated[list[DnsLabel], Field(max_length=16)] = []
+    """Secrets for pulling images, added to every pod of the run."""
+    suspend: bool = False
+    """Pause the run: running pods are deleted, artifacts kept; false resumes where it stopped."""
+    backoff_limit: Annotated[int, Field(ge=0, le=100)] = 3
+    """Retries per Job before the run fails."""
+    active_deadline_seconds: Annotated[int, Field(ge=1)] | None = None
+    """Fail the run after this many seconds."""
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0)] | None = None
+    """Delete the finished run's children after this many seconds."""
+    queue_name: DnsLabel | None = None
+    """Kueue LocalQueue; Jobs get the queue label and start suspended until admitted."""
+
+
+class ObjectMeta(SpecModel):
+    """The part of Kubernetes metadata DART reads; server-filled fields are accepted and kept."""
+
+    model_config = SpecModel.model_config | {"extra": "allow"}
+
+    name: Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=40)]
+    """Run name; children are named after it, so it is a DNS label of at most 40 characters."""
+    namespace: DnsLabel | None = None
+    """Namespace in a cluster; ignored by `dart run`."""
+    labels: dict[str, str] = {}
+    """Labels."""
+    annotations: dict[str, str] = {}
+    """Annotations."""
+
+
+class DartRun(SpecModel):
+    """A DartRun document as written in YAML."""
+
+    api_version: Literal["dart.ai/v1alpha1"] = Field(alias="apiVersion")
+    """Always `dart.ai/v1alpha1`."""
+    kind: Literal["DartRun"]
+    """Always `DartRun`."""
+    metadata: ObjectMeta
+    """Name and labels."""
+    spec: DartRunSpec
+    """The run."""
+    status: dict | None = Field(default=None, exclude=True)
+    """Written by the operator; ignored when read back from a cluster."""

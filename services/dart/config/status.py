@@ -1,0 +1,92 @@
+"""The DartRun status: what the operator reports and `kubectl get dartruns` shows.
+
+Only the operator writes it; it lives here so the CRD schema has one source.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+Phase = Literal["Pending", "Running", "Succeeded", "Failed", "Suspended"]
+STAGES = ("learn", "synthesize", "sft", "evaluate")
+
+
+class StatusModel(BaseModel):
+    """Status is written by code, not users: lenient on read, camelCase on the wire."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        serialize_by_alias=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class Condition(StatusModel):
+    """A Kubernetes-style condition."""
+
+    type: str
+    """ServersReady, Learned, Synthesized, FineTuned, Evaluated, Suspended, Failed or Ready."""
+    status: Literal["True", "False", "Unknown"]
+    """Whether the condition holds."""
+    reason: str | None = None
+    """CamelCase reason, e.g. BackoffLimitExceeded."""
+    message: str | None = None
+    """Human-readable detail."""
+    last_transition_time: str | None = None
+    """RFC 3339 time the status last changed."""
+    observed_generation: int | None = None
+    """Spec generation the condition was computed from."""
+
+
+class StageProgress(StatusModel):
+    """Progress of the running stage, read from its progress.json."""
+
+    step: int | None = None
+    """Steps or items done."""
+    total: int | None = None
+    """Steps or items in all."""
+    percent: int | None = None
+    """step / total, in percent."""
+    eta_seconds: int | None = None
+    """Estimated seconds left."""
+    reward_mean: float | None = None
+    """Learner: mean reward of the last step."""
+    answer_preservation: float | None = None
+    """Learner: fraction of rewrites that kept the gold answer in the last step."""
+
+
+class ArtifactLocation(StatusModel):
+    """Where the run's outputs are."""
+
+    claim: str | None = None
+    """PersistentVolumeClaim holding the artifacts."""
+    path: str | None = None
+    """Folder inside the claim."""
+
+
+class DartRunStatus(StatusModel):
+    """Observed state of a DartRun."""
+
+    observed_generation: int | None = None
+    """Spec generation the status reflects."""
+    phase: Phase | None = None
+    """Summary derived from the conditions."""
+    stage: str | None = None
+    """Current (or last) stage: learn, synthesize, sft, evaluate."""
+    conditions: list[Condition] = []
+    """Detailed conditions; Ready summarises the others."""
+    progress: StageProgress | None = None
+    """Progress of the current stage."""
+    restarts: int | None = None
+    """Pod restarts and Job retries so far."""
+    artifacts: ArtifactLocation | None = None
+    """Artifact locations."""
+    start_time: str | None = None
+    """When the first stage started (RFC 3339)."""
+    completion_time: str | None = None
+    """When the run finished (RFC 3339)."""
