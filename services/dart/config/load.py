@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dart.config.spec import API_VERSION, KIND, DartRun
+from dart.config.spec import API_VERSION, KIND, PATTERN_MEANINGS, DartRun
 from dart.errors import UserError
 
 
@@ -83,7 +83,7 @@ def _check_type_meta(document: dict, source: str) -> None:
 
 def _describe(error: dict) -> str:
     """One line: `field.path: bad value -> what is allowed`."""
-    location = [part for part in error["loc"] if not _is_union_tag(part)]
+    location = list(error["loc"])
     path = _dotted(location)
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(_allowed_fields(location[:-1]))
@@ -91,15 +91,12 @@ def _describe(error: dict) -> str:
     if error["type"] == "missing":
         return f"{path}: required field is missing"
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch":
+        message = PATTERN_MEANINGS.get(error["ctx"]["pattern"], message)
     value = error.get("input")
     if isinstance(value, (dict, list)) or error["type"] == "value_error":
         return f"{path}: {message}"
     return f"{path}: {value!r} is invalid: {message}"
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic puts the union member's type name (e.g. 'constrained-int') into loc.
-    return isinstance(part, str) and ("-" in part and part[:1].islower() and "[" in part)
 
 
 def _dotted(location: list) -> str:

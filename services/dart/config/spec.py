@@ -27,6 +27,15 @@ DATA_PATH_PATTERN = r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+|[^:\s][^:]*)$
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
+# What each pattern means, in words, for error messages.
+PATTERN_MEANINGS = {
+    MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
+    DATA_PATH_PATTERN: "expected a local path or pvc://CLAIM/PATH",
+    DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
+    "starting and ending with a letter or digit",
+    QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
+}
+
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -375,15 +384,20 @@ class EvalSet(SpecModel):
     cel_rules = (_exactly_one_of("split", "file"),)
 
 
+_DEFAULT_EVAL_SPLITS = ("in-domain", "retention", "ood")
+
+
 def _default_eval_sets() -> list[EvalSet]:
-    return [EvalSet(name=s, split=s) for s in ("in-domain", "retention", "ood")]
+    return [EvalSet(name=s, split=s) for s in _DEFAULT_EVAL_SPLITS]
 
 
 class Evaluate(SpecModel):
     """Accuracy of base, baseline-SFT and DART models with the same verifier."""
 
     sets: Annotated[list[EvalSet], Field(min_length=1, max_length=32)] = Field(
-        default_factory=_default_eval_sets
+        default_factory=_default_eval_sets,
+        # A factory has no default in JSON Schema; state it so the CRD defaults it too.
+        json_schema_extra={"default": [{"name": s, "split": s} for s in _DEFAULT_EVAL_SPLITS]},
     )
     """Evaluation sets."""
     max_new_tokens: Annotated[int, Field(ge=1, le=32768)] = 256
