@@ -1,8 +1,16 @@
-"""Shared test helpers: repository paths."""
+"""Shared test setup: offline hubs, bounded threads, repository paths."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+# No hub is reachable here or in CI: fail fast instead of retrying the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# CI has 2 cores; more torch threads than cores only adds contention.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 REPO = Path(__file__).resolve().parents[1]
 
