@@ -1,0 +1,97 @@
+"""The bundled synthetic task: chained 3-digit arithmetic with solutions in several styles.
+
+    from dart.data.synthetic import generate_split
+    rows = generate_split("train", seed=0, size=2000, style="expert", replay_fraction=0.2)
+
+The tiny target is pre-trained on the `pretrain` split (old skills: addition and chained
+addition, native style). DART then adapts the `train` split (the new skill, subtraction with
+borrows, in the expert's style) and evaluates on `in-domain` (subtraction), `retention` (the
+old skills) and `ood` (addition then subtraction in one chain: a composition the target can
+reach, never a longer number). Every split renders in every style from the same problems, so
+`style="native"` on the train split is the oracle a perfect mapper would write. Design and
+rationale: examples/synthetic-task.md.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+from dart.data.synthetic.problems import SKILLS, Problem, sample_problem
+from dart.data.synthetic.styles import STYLES
+
+OLD_SKILLS = ("add", "add-chain")
+NEW_SKILL = "subtract"
+
+# Which skills each split draws from, and the style it is rendered in by default.
+SPLIT_SKILLS: dict[str, tuple[str, ...]] = {
+    "pretrain": OLD_SKILLS,
+    "train": (NEW_SKILL,),
+    "in-domain": (NEW_SKILL,),
+    "retention": OLD_SKILLS,
+    "ood": ("add-subtract",),
+}
+DEFAULT_STYLE = {"pretrain": "native", "train": "expert"}
+EVAL_SPLITS = ("in-domain", "retention", "ood")
+HELD_OUT_BUCKETS = 5  # one problem in five (by a hash of its text) is reserved for evaluation
+
+
+def generate_split(
+    split: str, *, seed: int = 0, size: int, style: str | None = None,
+    replay_fraction: float = 0.0,
+) -> list[dict]:
+    """Rows {id, question, solution, answer, style, skill}; identical for identical arguments.
+
+    `replay_fraction` of the rows are old-skill problems (only meaningful for `train`), so
+    SFT keeps the old skills and retention can be measured (DESIGN.md: without replay both
+    styles forget addition almost entirely).
+    """
+    style = style or DEFAULT_STYLE.get(split, "native")
+    _check_choice("split", split, SPLIT_SKILLS)
+    _check_choice("style", style, STYLES)
+    rng = random.Random(f"dart-synthetic:{seed}:{split}")
+    held_out = split in EVAL_SPLITS
+    rows = []
+    for index in range(size):
+        skill = _pick_skill(rng, split, replay_fraction)
+        problem = _sample_in_partition(rng, skill, held_out)
+        rows.append(_row(f"{split}-{index:06d}", problem, skill, style))
+    return rows
+
+
+def is_held_out(problem: Problem) -> bool:
+    """Evaluation problems never occur in pre-training or training data, whatever the sizes."""
+    return zlib.crc32(problem.question.encode()) % HELD_OUT_BUCKETS == 0
+
+
+def _pick_skill(rng: random.Random, split: str, replay_fraction: float) -> str:
+    if replay_fraction and rng.random() < replay_fraction:
+        return rng.choice(OLD_SKILLS)
+    return rng.choice(SPLIT_SKILLS[split])
+
+
+def _sample_in_partition(rng: random.Random, skill: str, held_out: bool) -> Problem:
+    while True:
+        problem = sample_problem(rng, skill)
+        if is_held_out(problem) == held_out:
+            return problem
+
+
+def _row(row_id: str, problem: Problem, skill: str, style: str) -> dict:
+    return {
+        "id": row_id,
+        "question": problem.question,
+        "solution": STYLES[style](problem),
+        "answer": str(problem.answer),
+        "style": style,
+        "skill": skill,
+    }
+
+
+def _check_choice(what: str, value: str, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
+
+
+__all__ = ["EVAL_SPLITS", "NEW_SKILL", "OLD_SKILLS", "SKILLS", "SPLIT_SKILLS", "STYLES",
+           "generate_split", "is_held_out"]

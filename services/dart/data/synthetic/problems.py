@@ -1,0 +1,112 @@
+"""Chained 3-digit arithmetic problems and their column-by-column working.
+
+A problem is a left-to-right chain such as 347 + 85 - 129. Every intermediate result stays
+within 0..999 and every operand is read at a fixed width of three digits, so a tiny model
+never has to length-generalise: the skills differ by operation and composition, not by size
+(DESIGN.md: tiny models score 0 on one more digit, whatever they were trained on).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+WIDTH = 3
+MAX_OPERAND = 10**WIDTH - 1
+PLACES = ("ones", "tens", "hundreds")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a written addition or subtraction: digits in, digit out, carry/borrow out."""
+
+    place: str
+    top: int
+    bottom: int
+    carry_in: int
+    digit: int
+    carry_out: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One binary operation of the chain, worked column by column from the ones place."""
+
+    left: int
+    op: str
+    right: int
+    result: int
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A chain of operands and operators evaluated left to right."""
+
+    operands: tuple[int, ...]
+    ops: tuple[str, ...]
+
+    @property
+    def question(self) -> str:
+        terms = [str(self.operands[0])]
+        for op, operand in zip(self.ops, self.operands[1:], strict=True):
+            terms += [op, str(operand)]
+        return f"Compute {' '.join(terms)}."
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        steps, left = [], self.operands[0]
+        for op, right in zip(self.ops, self.operands[1:], strict=True):
+            steps.append(work_step(left, op, right))
+            left = steps[-1].result
+        return tuple(steps)
+
+    @property
+    def answer(self) -> int:
+        return self.steps[-1].result
+
+
+def work_step(left: int, op: str, right: int) -> Step:
+    """Work `left op right` the way it is taught on paper: ones first, carrying or borrowing."""
+    columns, carry = [], 0
+    for index, place in enumerate(PLACES):
+        top, bottom = left // 10**index % 10, right // 10**index % 10
+        raw = top + bottom + carry if op == "+" else top - bottom - carry
+        digit, carry_out = (raw % 10, raw // 10) if op == "+" else (raw % 10, int(raw < 0))
+        columns.append(Column(place, top, bottom, carry, digit, carry_out))
+        carry = carry_out
+    result = left + right if op == "+" else left - right
+    return Step(left, op, right, result, tuple(columns))
+
+
+# ----------------------------------------------------------------------------- skills
+
+# The skill a problem exercises is named by its operator pattern.
+SKILLS: dict[str, tuple[str, ...]] = {
+    "add": ("+",),
+    "add-chain": ("+", "+"),
+    "subtract": ("-",),
+    "add-subtract": ("+", "-"),
+}
+
+
+def sample_problem(rng: random.Random, skill: str) -> Problem:
+    """Draw a problem of `skill` whose intermediates stay in 0..999 (the final sum may carry)."""
+    ops = SKILLS[skill]
+    while True:
+        operands = tuple(_operand(rng) for _ in range(len(ops) + 1))
+        problem = Problem(operands, ops)
+        if _in_range(problem):
+            return problem
+
+
+def _operand(rng: random.Random) -> int:
+    # Uniform over digit counts, so 1- and 2-digit operands (zero-padded columns) are common.
+    digits = rng.randint(1, WIDTH)
+    return rng.randint(0 if digits == 1 else 10 ** (digits - 1), 10**digits - 1)
+
+
+def _in_range(problem: Problem) -> bool:
+    steps = problem.steps
+    intermediates_ok = all(0 <= s.result <= MAX_OPERAND for s in steps[:-1])
+    return intermediates_ok and steps[-1].result >= 0

@@ -1,0 +1,84 @@
+"""The three solution styles of the synthetic task.
+
+- `native`: terse column traces, what the tiny target was pre-trained on (its own distribution).
+- `expert`: the external SFT data's style, wordy prose with a boxed answer (~3.5x the tokens).
+- `expert-short`: a foreign style of native length (other layout, order and separators), so
+  the effect of style can be told apart from the effect of length (DESIGN.md).
+
+All three carry the same working and the same final answer; only the surface differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dart.data.synthetic.problems import Problem, Step
+
+OP_WORDS = {"+": ("add", "plus", "carry"), "-": ("subtract", "minus", "borrow")}
+
+
+# ----------------------------------------------------------------------------- native
+
+
+def native_solution(problem: Problem) -> str:
+    """Column lines `top op bottom op carry=digit cN` per step, then `Answer: N`."""
+    blocks = [_native_step(step) for step in problem.steps]
+    return "\n".join(blocks + [f"Answer: {problem.answer}"])
+
+
+def _native_step(step: Step) -> str:
+    lines = [f"{step.left:03d}{step.op}{step.right:03d}"]
+    for c in step.columns:
+        lines.append(f"{c.top}{step.op}{c.bottom}{step.op}{c.carry_in}={c.digit} c{c.carry_out}")
+    lines.append(f"={step.result}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- expert
+
+
+def expert_solution(problem: Problem) -> str:
+    """Prose that narrates every column, restates each result and boxes the final answer."""
+    terms = problem.question.removeprefix("Compute ").removesuffix(".")
+    paragraphs = [f"We need to compute {terms}, working from left to right."]
+    for index, step in enumerate(problem.steps):
+        paragraphs.append(_expert_step(step, "First" if index == 0 else "Next"))
+    paragraphs.append(f"Therefore, the final answer is \\boxed{{{problem.answer}}}.")
+    return "\n".join(paragraphs)
+
+
+def _expert_step(step: Step, opener: str) -> str:
+    verb, word, carry = OP_WORDS[step.op]
+    head = (f"{opener}, we {verb} {step.right} from {step.left}." if step.op == "-"
+            else f"{opener}, we {verb} {step.left} and {step.right}.")
+    sentences = [head]
+    for c in step.columns:
+        sentences.append(
+            f"In the {c.place} place, {c.top} {word} {c.bottom} {word} the {carry} {c.carry_in}"
+            f" gives digit {c.digit}, and we {carry} {c.carry_out}."
+        )
+    sentences.append(f"So {step.left} {step.op} {step.right} = {step.result}.")
+    return " ".join(sentences)
+
+
+# ----------------------------------------------------------------------------- expert-short
+
+
+def expert_short_solution(problem: Problem) -> str:
+    """Native-length but foreign: one line per step, columns as `(top,bottom)->digit/carry`."""
+    lines = [_short_step(step) for step in problem.steps]
+    return "\n".join(lines + [f"\\boxed{{{problem.answer}}}"])
+
+
+def _short_step(step: Step) -> str:
+    columns = "; ".join(
+        f"({c.top},{c.bottom})->{c.digit}/{c.carry_out}" for c in step.columns
+    )
+    return f"{step.left} {step.op} {step.right}: {columns} => {step.result}"
+
+
+STYLES: dict[str, Callable[[Problem], str]] = {
+    "native": native_solution,
+    "expert": expert_solution,
+    "expert-short": expert_short_solution,
+}
