@@ -260,6 +260,9 @@ class Penalties(SpecModel):
 
     enabled: bool = True
     """Turn every penalty off (an ablation that shows the reward hacking that follows)."""
+    gate_alignment: bool = True
+    """A rewrite that incurs any penalty also loses its alignment terms (they drop to the clip's
+    lower bound), so no amount of likelihood buys back a broken rewrite."""
     answer_changed: Annotated[float, Field(ge=0.0)] = 2.0
     """Subtracted when the rewrite's final answer differs from the gold answer."""
     missing_answer: Annotated[float, Field(ge=0.0)] = 2.0

@@ -1,0 +1,15 @@
+"""The DART reward (core: no torch, no gRPC)."""
+
+from dart.rewards.reward import (
+    AnswerCheck,
+    AnswerChecker,
+    RewardBreakdown,
+    ScoredRewrite,
+    check_answer,
+    score_rewrite,
+)
+
+__all__ = [
+    "AnswerCheck", "AnswerChecker", "RewardBreakdown", "ScoredRewrite", "check_answer",
+    "score_rewrite",
+]

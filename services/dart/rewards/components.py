@@ -1,0 +1,81 @@
+"""Reward components, each a plain function of text and per-token log-probs.
+
+The reward for a rewrite r of an expert solution e (both answers to question q) is
+
+    alignment_weight * clip(mean log p_T(r | q) - mean log p_T(e | q))        # nats/token
+  + min_token_weight * clip(min  log p_T(r | q) - min  log p_T(e | q))
+  - penalties (answer changed, no answer, length outside band, repetition, verbatim copy)
+
+where p_T is the frozen target. The mean/min pair follows RLT (reward = student
+log-likelihood of the teacher's explanation, mean and min token terms); the answer gate follows
+SDFT and arXiv 2602.11220. No torch or gRPC here: these run anywhere and are tested by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_WORD = re.compile(r"\S+")
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def clip(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def alignment_gain(rewrite_logprobs: Sequence[float], expert_logprobs: Sequence[float]) -> float:
+    """Mean per-token log-prob of the rewrite minus that of the expert solution (nats/token).
+
+    Positive when the target finds the rewrite more natural than the original demonstration.
+    An empty rewrite has no likelihood to speak of: it gets -inf (and is clipped by the caller).
+    """
+    if not expert_logprobs:
+        raise ValueError("the expert solution has no scored tokens")
+    if not rewrite_logprobs:
+        return float("-inf")
+    return _mean(rewrite_logprobs) - _mean(expert_logprobs)
+
+
+def min_token_gain(rewrite_logprobs: Sequence[float], expert_logprobs: Sequence[float]) -> float:
+    """Least likely token of the rewrite minus least likely token of the expert solution.
+
+    Punishes a rewrite that is fluent on average but contains one token the target would never
+    produce (RLT's min term).
+    """
+    if not expert_logprobs:
+        raise ValueError("the expert solution has no scored tokens")
+    if not rewrite_logprobs:
+        return float("-inf")
+    return min(rewrite_logprobs) - min(expert_logprobs)
+
+
+def length_ratio(rewrite_tokens: int, expert_tokens: int) -> float:
+    """Rewrite length as a multiple of the expert solution's length (target tokens)."""
+    return rewrite_tokens / max(expert_tokens, 1)
+
+
+def outside_length_band(ratio: float, min_ratio: float, max_ratio: float) -> bool:
+    """True for a rewrite that dropped the reasoning (too short) or padded it (too long)."""
+    return not (min_ratio <= ratio <= max_ratio)
+
+
+def repeated_ngram_fraction(text: str, n: int) -> float:
+    """Fraction of word n-grams that repeat an earlier n-gram of the same text.
+
+    0 for text with no repetition; close to 1 for a rewrite that loops or pads with filler.
+    Word n-grams (not tokens) so the measure does not depend on any tokenizer.
+    """
+    words = _WORD.findall(text)
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def is_verbatim_copy(rewrite: str, expert: str) -> bool:
+    """The rewrite is the expert solution again (whitespace differences ignored)."""
+    return _WORD.findall(rewrite) == _WORD.findall(expert)
