@@ -1,0 +1,75 @@
+"""`dart serve generator|scorer`: run one inference server until SIGTERM.
+
+    dart serve scorer --model models/target --port 50052 --metrics-port 9102
+    dart serve generator --model models/mapper --port 0 --metrics-port 0 --ready-file run/gen.json
+
+With port 0 the server picks free ports; once it serves it prints one JSON line and writes
+`--ready-file` atomically: {"port": .., "metrics_port": .., "pid": .., "role": .., "backend": ..}.
+SIGTERM drains in-flight requests (up to --drain-seconds) and removes the ready file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from dart.errors import UserError
+
+DEFAULTS_NOTE = "limits are reported by the Info RPC; clients chunk to max-items-per-request"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run a generator or scorer inference server (gRPC + /metrics)",
+        description=__doc__.splitlines()[0], epilog=DEFAULTS_NOTE)
+    parser.add_argument("role", choices=("generator", "scorer"))
+    parser.add_argument("--model", required=True, help="model folder (save_pretrained layout)")
+    parser.add_argument("--backend", choices=("auto", "hf", "vllm"), default="auto",
+                        help="auto: vllm when a GPU and vllm are present, else hf")
+    parser.add_argument("--host", default="127.0.0.1", help="use 0.0.0.0 in a pod")
+    parser.add_argument("--port", type=int, default=0, help="gRPC port; 0 picks a free one")
+    parser.add_argument("--metrics-port", type=int, default=0, help="HTTP /metrics, /healthz")
+    parser.add_argument("--ready-file", type=Path, help="JSON with the bound ports, once ready")
+    parser.add_argument("--drain-seconds", type=float, default=30.0)
+    _add_limit_flags(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    from dart.serving.requests import ServingLimits
+
+    defaults = ServingLimits()
+    for name, kind in (("max_items_per_request", int), ("max_n", int), ("max_tokens", int),
+                       ("max_input_tokens", int), ("max_batch_rows", int),
+                       ("max_wait_ms", float)):
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=kind, default=getattr(defaults, name),
+                            help=f"default {getattr(defaults, name)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from dart.serving.server import serve_until_signal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    asyncio.run(serve_until_signal(_options(args)))
+    return 0
+
+
+def _options(args: argparse.Namespace):
+    from dart.serving.requests import ServingLimits
+    from dart.serving.server import ServeOptions
+
+    if not (args.model and Path(args.model, "config.json").is_file()):
+        raise UserError(f"--model {args.model} is not a model folder (no config.json)")
+    limits = ServingLimits(
+        max_items_per_request=args.max_items_per_request, max_n=args.max_n,
+        max_tokens=args.max_tokens, max_input_tokens=args.max_input_tokens,
+        max_batch_rows=args.max_batch_rows, max_wait_ms=args.max_wait_ms)
+    return ServeOptions(role=args.role, model=str(args.model), backend=args.backend,
+                        host=args.host, port=args.port, metrics_port=args.metrics_port,
+                        limits=limits, drain_seconds=args.drain_seconds,
+                        ready_file=args.ready_file)
