@@ -1,0 +1,162 @@
+"""Where a run stands, from its spec and its observed children: the one place that decides.
+
+Everything here is a pure function of plain dicts and the current time, so the state
+machine is tested without a cluster. `Children` maps a kind to {name: object}; it holds only
+objects the run controls (pods are listed by label: they belong to the run's Jobs and
+ReplicaSets, not to the run itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dart.config.load import SpecError, parse_dartrun
+from dart.config.spec import API_VERSION, KIND
+from dart_operator import jobs, naming, servers
+from dart_operator.pods import RunContext, unknown_node_pools
+from dart_operator.settings import Settings
+from dart_operator.stages import StageState, job_state
+
+Children = dict[str, dict[str, dict[str, Any]]]
+TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why the run failed: a CamelCase reason and one sentence."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The run's situation; desired children and status are both derived from it."""
+
+    ctx: RunContext | None
+    """None when the spec cannot be used (then `failure` says why)."""
+    stages: dict[str, StageState]
+    servers_ready: bool = False
+    servers_exist: bool = False
+    failure: Failure | None = None
+    current: str | None = None
+    """First stage not yet succeeded; None when every stage is done."""
+    refused: tuple[str, ...] = ()
+    """Started stages whose inputs the spec has since changed."""
+    suspended: bool = False
+    start_time: str | None = None
+    deadline_left: int | None = None
+    terminal: bool = False
+    """The run finished earlier: nothing is started again, only the TTL applies."""
+    old_status: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_context(run: dict[str, Any], settings: Settings) -> RunContext:
+    """Validate the run's spec as every workload will, plus what only the operator knows."""
+    meta = run["metadata"]
+    document = {"apiVersion": API_VERSION, "kind": KIND,
+                "metadata": {"name": meta["name"]}, "spec": run.get("spec") or {}}
+    spec = parse_dartrun(document, source=f"dartrun {meta['name']}").spec
+    if problems := unknown_node_pools(spec, settings):
+        raise SpecError(f"dartrun {meta['name']}", problems)
+    return RunContext(run=run, spec=spec, settings=settings)
+
+
+def was_terminal(status: dict[str, Any]) -> bool:
+    """A finished run stays finished; an InvalidSpec failure is not final (fix the spec)."""
+    if status.get("phase") not in TERMINAL_PHASES:
+        return False
+    failed = next((c for c in status.get("conditions") or [] if c.get("type") == "Failed"), {})
+    return not (status["phase"] == "Failed" and failed.get("reason") == "InvalidSpec")
+
+
+def observe_stages(children: Children, run_name: str) -> dict[str, StageState]:
+    found = children.get("Job", {})
+    return {s: job_state(found.get(naming.child_name(run_name, s))) for s in jobs.STAGE_ORDER}
+
+
+def refused_stages(ctx: RunContext, children: Children) -> tuple[str, ...]:
+    """Started stages whose Job was made from other inputs than the spec now asks for."""
+    found = children.get("Job", {})
+    refused = []
+    for stage in jobs.STAGE_ORDER:
+        job = found.get(naming.child_name(ctx.name, stage))
+        stamped = (job or {}).get("metadata", {}).get("annotations", {}).get(
+            naming.INPUTS_ANNOTATION)
+        if stamped is not None and stamped != jobs.inputs_hash(ctx.spec, stage):
+            refused.append(stage)
+    return tuple(refused)
+
+
+def _seconds_between(earlier: str, now: datetime) -> float:
+    return (now - datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds()
+
+
+def deadline_left(ctx: RunContext, start_time: str | None, now: datetime) -> int | None:
+    limit = ctx.spec.active_deadline_seconds
+    if limit is None or start_time is None:
+        return None
+    return int(limit - _seconds_between(start_time, now))
+
+
+def first_failure(ctx: RunContext, stages: dict[str, StageState], children: Children,
+                  left: int | None) -> Failure | None:
+    """The run's failure, most specific first: a stage's Job, a server, the deadline."""
+    for stage, state in stages.items():
+        if state.state == "Failed":
+            return Failure(state.reason or "JobFailed", f"stage {stage}: {state.message}")
+    deployments = children.get("Deployment", {})
+    for server in naming.SERVERS:
+        why = servers.load_failure(deployments.get(naming.child_name(ctx.name, server)))
+        if why:
+            return Failure("ModelLoadFailed", f"{server} server: {why}")
+    if left is not None and left <= 0:
+        limit = ctx.spec.active_deadline_seconds
+        return Failure("DeadlineExceeded", f"the run exceeded activeDeadlineSeconds ({limit})")
+    return None
+
+
+def start_time_of(old_status: dict[str, Any], stages: dict[str, StageState],
+                  now: datetime) -> str | None:
+    """When the first stage started: kept once known, else now if any Job exists."""
+    if old_status.get("startTime"):
+        return old_status["startTime"]
+    if any(state.state != "NotStarted" for state in stages.values()):
+        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None
+
+
+def servers_ready(ctx: RunContext, children: Children) -> bool:
+    deployments = children.get("Deployment", {})
+    return all(servers.is_available(deployments.get(naming.child_name(ctx.name, s)))
+               for s in naming.SERVERS)
+
+
+def assess(run: dict[str, Any], children: Children, settings: Settings,
+           now: datetime) -> Assessment:
+    """Observe, validate and decide: the run's situation at `now`."""
+    old = run.get("status") or {}
+    stages = observe_stages(children, run["metadata"]["name"])
+    try:
+        ctx = parse_context(run, settings)
+    except SpecError as error:
+        return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
+                          old_status=old)
+    start = start_time_of(old, stages, now)
+    left = deadline_left(ctx, start, now)
+    return Assessment(
+        ctx=ctx,
+        stages=stages,
+        servers_ready=servers_ready(ctx, children),
+        servers_exist=bool(children.get("Deployment")),
+        failure=first_failure(ctx, stages, children, left),
+        current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
+        refused=refused_stages(ctx, children),
+        suspended=ctx.spec.suspend,
+        start_time=start,
+        deadline_left=left,
+        terminal=was_terminal(old),
+        old_status=old,
+    )

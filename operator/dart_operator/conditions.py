@@ -1,0 +1,189 @@
+"""The run's status from its assessment: conditions first, the phase and Ready from them.
+
+Conditions follow the Kubernetes convention: every type is always present, its
+lastTransitionTime moves only when its status flips, and each carries the generation it was
+computed from. Events are derived by comparing old and new conditions, so every transition
+is announced exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dart_operator import jobs
+from dart_operator.assess import Assessment, Children
+from dart_operator.stages import CONDITION_OF_STAGE
+
+CONDITION_TYPES = ("Ready", "ServersReady", *CONDITION_OF_STAGE.values(), "Suspended",
+                   "Failed", "SpecRefused")
+MANAGED_FIELDS = ("observedGeneration", "phase", "stage", "conditions", "progress", "restarts",
+                  "artifacts", "startTime", "completionTime")
+"""Status keys the operator owns; anything else in status (kopf's own) is left alone."""
+
+
+def rfc3339(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def condition(kind: str, holds: bool, reason: str, message: str) -> dict[str, Any]:
+    return {"type": kind, "status": "True" if holds else "False", "reason": reason,
+            "message": message}
+
+
+def phase_of(a: Assessment) -> str:
+    if a.failure:
+        return "Failed"
+    if a.current is None:
+        return "Succeeded"
+    if a.suspended:
+        return "Suspended"
+    return "Running" if a.start_time else "Pending"
+
+
+def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
+    state = a.stages[stage]
+    kind = CONDITION_OF_STAGE[stage]
+    if state.state == "Succeeded":
+        return condition(kind, True, "Completed", f"stage {stage} finished")
+    if state.state != "NotStarted":
+        return condition(kind, False, state.reason or state.state, state.message or "")
+    if stage == a.current and a.suspended:
+        return condition(kind, False, "Suspended", "the run is suspended; resumes here")
+    waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
+    if waiting and not a.failure:
+        return condition(kind, False, "WaitingForServers", "waiting for the servers to be ready")
+    return condition(kind, False, "NotStarted", f"stage {stage} has not started")
+
+
+def servers_condition(a: Assessment) -> dict[str, Any]:
+    if a.failure and a.failure.reason == "ModelLoadFailed":
+        return condition("ServersReady", False, "ModelLoadFailed", a.failure.message)
+    if a.servers_ready:
+        return condition("ServersReady", True, "Available", "generator and scorer are serving")
+    needed = a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+    if needed:
+        return condition("ServersReady", False, "Starting", "servers are loading their models")
+    return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
+
+
+def failed_condition(a: Assessment) -> dict[str, Any]:
+    if a.failure:
+        return condition("Failed", True, a.failure.reason, a.failure.message)
+    return condition("Failed", False, "NoFailure", "no stage has failed")
+
+
+def refused_condition(a: Assessment) -> dict[str, Any]:
+    if not a.refused:
+        return condition("SpecRefused", False, "SpecAccepted", "the spec is in effect")
+    message = (f"the spec changed the inputs of already started stage(s) "
+               f"{', '.join(a.refused)}; revert the change or create a new DartRun")
+    return condition("SpecRefused", True, "StartedStageInputsChanged", message)
+
+
+def describe_current(a: Assessment, progress: dict[str, Any] | None) -> str:
+    if a.current is None:
+        return "every stage finished"
+    percent = (progress or {}).get("percent")
+    return f"stage {a.current}" + (f" at {percent}%" if percent is not None else "")
+
+
+def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None) -> dict:
+    """Ready means the run's results are ready; otherwise the reason says what it waits on."""
+    if phase == "Succeeded":
+        claim = a.ctx.claim if a.ctx else "?"
+        return condition("Ready", True, "Succeeded", f"every stage finished; artifacts in {claim}")
+    if a.failure:
+        return condition("Ready", False, a.failure.reason, a.failure.message)
+    if a.refused:
+        return condition("Ready", False, "SpecRefused", refused_condition(a)["message"])
+    return condition("Ready", False, phase, describe_current(a, progress))
+
+
+def progress_of(a: Assessment, learner: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Learn: the learner's own report (kept between polls); synthesize: shards done."""
+    if a.current == "learn":
+        old = a.old_status
+        return learner or (old.get("progress") if old.get("stage") == "learn" else None)
+    if a.current == "synthesize" and a.ctx:
+        done, total = a.stages["synthesize"].succeeded_pods, a.ctx.spec.synthesize.shards
+        return {"step": done, "total": total, "percent": int(100 * done / total)}
+    if a.current is None:
+        return {"percent": 100}
+    return None
+
+
+def restarts(children: Children) -> int:
+    """Job retries (failed pods) plus container restarts of every pod of the run."""
+    jobs_ = children.get("Job", {}).values()
+    retries = sum(job.get("status", {}).get("failed", 0) for job in jobs_)
+    statuses = [
+        s for pod in children.get("Pod", {}).values()
+        for key in ("containerStatuses", "initContainerStatuses")
+        for s in pod.get("status", {}).get(key) or []
+    ]
+    return retries + sum(s.get("restartCount", 0) for s in statuses)
+
+
+def conditions_of(a: Assessment, phase: str, progress: dict[str, Any] | None) -> list[dict]:
+    return [
+        ready_condition(a, phase, progress),
+        servers_condition(a),
+        *(stage_condition(a, stage) for stage in jobs.STAGE_ORDER),
+        condition("Suspended", a.suspended, "SuspendedByUser" if a.suspended else "NotSuspended",
+                  "spec.suspend is true" if a.suspended else "spec.suspend is false"),
+        failed_condition(a),
+        refused_condition(a),
+    ]
+
+
+def stamp(new: list[dict], old: list[dict], now: datetime, generation: int) -> list[dict]:
+    """Carry lastTransitionTime over unless the status flipped; record the generation."""
+    before = {c.get("type"): c for c in old}
+    out = []
+    for cond in new:
+        prior = before.get(cond["type"])
+        unchanged = prior is not None and prior.get("status") == cond["status"]
+        moved = prior.get("lastTransitionTime") if unchanged else rfc3339(now)
+        out.append({**cond, "lastTransitionTime": moved, "observedGeneration": generation})
+    return out
+
+
+def build_status(a: Assessment, children: Children, generation: int, now: datetime,
+                 learner: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The full status the operator owns (MANAGED_FIELDS), at `now`."""
+    old = a.old_status
+    if a.terminal:
+        return {**{k: old.get(k) for k in MANAGED_FIELDS}, "observedGeneration": generation}
+    phase = phase_of(a)
+    progress = progress_of(a, learner)
+    finished = phase in ("Succeeded", "Failed")
+    return {
+        "observedGeneration": generation,
+        "phase": phase,
+        "stage": a.current or jobs.STAGE_ORDER[-1],
+        "conditions": stamp(conditions_of(a, phase, progress), old.get("conditions") or [],
+                            now, generation),
+        "progress": progress,
+        "restarts": restarts(children),
+        "artifacts": {"claim": a.ctx.claim, "path": "/"} if a.ctx else None,
+        "startTime": a.start_time,
+        "completionTime": (old.get("completionTime") or rfc3339(now)) if finished else None,
+    }
+
+
+def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(event type, reason, message) for every condition that flipped and a phase change."""
+    before = {c.get("type"): c for c in old.get("conditions") or []}
+    events = []
+    for cond in new.get("conditions") or []:
+        prior = before.get(cond["type"], {})
+        if prior.get("status") == cond["status"] and prior.get("reason") == cond["reason"]:
+            continue
+        bad = cond["type"] in ("Failed", "SpecRefused") and cond["status"] == "True"
+        reason = cond["type"] if cond["status"] == "True" else cond["reason"]
+        message = f"{cond['type']}={cond['status']}: {cond['message']}"
+        events.append(("Warning" if bad else "Normal", reason, message))
+    if old.get("phase") != new.get("phase"):
+        events.append(("Normal", "Phase", f"{old.get('phase') or 'New'} -> {new.get('phase')}"))
+    return events

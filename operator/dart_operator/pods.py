@@ -1,0 +1,190 @@
+"""Pod building blocks shared by every workload: image, resources, volumes, scheduling.
+
+Everything a pod needs is decided here from the spec's `resources.<component>` and the
+operator's settings, so Jobs and Deployments differ only in what they run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dart.config.spec import ComponentResources, DartRunSpec
+from dart_operator import naming
+from dart_operator.settings import NodePool, Settings
+
+CONFIG_DIR = "/etc/dart"
+CONFIG_FILE = "dartrun.yaml"
+CONFIG_PATH = f"{CONFIG_DIR}/{CONFIG_FILE}"
+ARTIFACTS_DIR = "/artifacts"
+PVC_ROOT = "/pvc"
+MAIN_CONTAINER = "main"
+
+_PVC_URI = re.compile(r"^pvc://([a-z0-9]([-a-z0-9]*[a-z0-9])?)/")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One run as the desired-state functions see it: its object, parsed spec and settings."""
+
+    run: dict[str, Any]
+    spec: DartRunSpec
+    settings: Settings
+
+    @property
+    def name(self) -> str:
+        return self.run["metadata"]["name"]
+
+    @property
+    def namespace(self) -> str:
+        return self.run["metadata"]["namespace"]
+
+    @property
+    def claim(self) -> str:
+        return self.spec.artifacts.existing_claim or naming.claim_name(self.name)
+
+    def resources_of(self, component: str) -> ComponentResources:
+        """`spec.resources.<component>`; stage `learn` runs on the `learner` resources."""
+        return getattr(self.spec.resources, "learner" if component == "learn" else component)
+
+    def node_pool(self, component: str) -> NodePool:
+        pool = self.resources_of(component).node_pool
+        if pool is None:
+            return NodePool(gpu_resource=self.settings.gpu_resource)
+        return self.settings.node_pools[pool]
+
+
+def unknown_node_pools(spec: DartRunSpec, settings: Settings) -> list[str]:
+    """Problems with node pools the spec names but this operator does not know."""
+    problems = []
+    for component, resources in spec.resources:
+        if resources.node_pool and resources.node_pool not in settings.node_pools:
+            known = ", ".join(sorted(settings.node_pools)) or "none are configured"
+            problems.append(
+                f"resources.{component}.nodePool {resources.node_pool!r} is not a node pool"
+                f" of this operator (known: {known})"
+            )
+    return problems
+
+
+def pvc_claims(spec: DartRunSpec) -> list[str]:
+    """Claims named by `pvc://CLAIM/PATH` models and data; they are mounted read-only."""
+    uris = [spec.models.target.uri]
+    if spec.models.mapper.init:
+        uris.append(spec.models.mapper.init.uri)
+    if spec.dataset.file:
+        uris.append(spec.dataset.file.path)
+    uris += [s.file.path for s in spec.evaluate.sets if s.file]
+    return sorted({m.group(1) for uri in uris if (m := _PVC_URI.match(uri))})
+
+
+def resources(ctx: RunContext, component: str) -> dict[str, Any]:
+    """Requests and limits; memory is limited to its request so a leak fails fast (OOM, 137)."""
+    spec = ctx.resources_of(component)
+    requests = {"cpu": spec.cpu, "memory": spec.memory}
+    limits = {"memory": spec.memory}
+    if spec.gpus:
+        gpu = ctx.node_pool(component).gpu_resource
+        requests[gpu] = limits[gpu] = str(spec.gpus)
+    return {"requests": requests, "limits": limits}
+
+
+def env(ctx: RunContext) -> list[dict[str, Any]]:
+    """Environment every workload gets: the hub token (by reference) and the pvc:// root."""
+    variables: list[dict[str, Any]] = [{"name": "DART_RUN_NAME", "value": ctx.name}]
+    if pvc_claims(ctx.spec):
+        variables.append({"name": "DART_PVC_ROOT", "value": PVC_ROOT})
+    token = ctx.spec.models.target.token_secret
+    if token:
+        ref = {"secretKeyRef": {"name": token.name, "key": token.key}}
+        variables.append({"name": "HF_TOKEN", "valueFrom": ref})
+    return variables
+
+
+def volume_mounts(ctx: RunContext, component: str) -> list[dict[str, Any]]:
+    mounts = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "artifacts", "mountPath": ARTIFACTS_DIR},
+    ]
+    mounts += [
+        {"name": f"pvc-{claim}", "mountPath": f"{PVC_ROOT}/{claim}", "readOnly": True}
+        for claim in pvc_claims(ctx.spec)
+    ]
+    if ctx.resources_of(component).gpus:
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    return mounts
+
+
+def volumes(ctx: RunContext, component: str) -> list[dict[str, Any]]:
+    """Spec ConfigMap, artifacts claim, model/data claims, and shared memory for GPU pods
+    (NCCL and vLLM need more /dev/shm than the container runtime's 64 MiB)."""
+    vols: list[dict[str, Any]] = [
+        {"name": "config", "configMap": {"name": naming.config_name(ctx.name)}},
+        {"name": "artifacts", "persistentVolumeClaim": {"claimName": ctx.claim}},
+    ]
+    vols += [
+        {"name": f"pvc-{c}", "persistentVolumeClaim": {"claimName": c, "readOnly": True}}
+        for c in pvc_claims(ctx.spec)
+    ]
+    if ctx.resources_of(component).gpus:
+        vols.append({"name": "dshm", "emptyDir": {"medium": "Memory"}})
+    return vols
+
+
+def image(ctx: RunContext, component: str) -> str:
+    own = ctx.resources_of(component).image
+    if own:
+        return own
+    if component in naming.SERVERS:
+        return ctx.settings.server_image
+    return ctx.settings.image_workload
+
+
+def main_container(ctx: RunContext, component: str, command: list[str]) -> dict[str, Any]:
+    """The container that runs the component's `dart ...` command."""
+    return {
+        "name": MAIN_CONTAINER,
+        "image": image(ctx, component),
+        "imagePullPolicy": ctx.settings.image_pull_policy,
+        "command": command,
+        "env": env(ctx),
+        "resources": resources(ctx, component),
+        "volumeMounts": volume_mounts(ctx, component),
+        "securityContext": {"allowPrivilegeEscalation": False},
+    }
+
+
+def scheduling(ctx: RunContext, component: str) -> dict[str, Any]:
+    """The node pool's placement fields, only those it sets."""
+    pool = ctx.node_pool(component)
+    fields = {
+        "nodeSelector": pool.node_selector or None,
+        "tolerations": pool.tolerations or None,
+        "affinity": pool.affinity,
+        "runtimeClassName": pool.runtime_class_name,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def pull_secrets(ctx: RunContext) -> list[dict[str, str]]:
+    names = list(dict.fromkeys([*ctx.settings.image_pull_secrets, *ctx.spec.image_pull_secrets]))
+    return [{"name": name} for name in names]
+
+
+def pod_spec(ctx: RunContext, component: str, containers: list[dict[str, Any]],
+             restart_policy: str) -> dict[str, Any]:
+    """A complete pod spec; workloads call no Kubernetes API, so no token is mounted."""
+    spec: dict[str, Any] = {
+        "containers": containers,
+        "restartPolicy": restart_policy,
+        "volumes": volumes(ctx, component),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        **scheduling(ctx, component),
+    }
+    if ctx.settings.workload_service_account:
+        spec["serviceAccountName"] = ctx.settings.workload_service_account
+    if secrets := pull_secrets(ctx):
+        spec["imagePullSecrets"] = secrets
+    return spec

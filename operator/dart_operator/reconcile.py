@@ -1,0 +1,123 @@
+"""One reconcile of one run: observe, assess, converge, report. The only impure module
+besides `kube` and `handlers`; every decision it acts on is made by pure functions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from dart_operator import metrics, naming, progress
+from dart_operator.assess import Assessment, Children, assess
+from dart_operator.conditions import MANAGED_FIELDS, build_status, transitions
+from dart_operator.desired import Plan, plan
+from dart_operator.kube import CHILD_KINDS, Kube
+from dart_operator.settings import Settings
+from dart_operator.stages import CONDITION_OF_STAGE
+
+Announce = Callable[[str, str, str], None]
+"""Post an event about the run: (type, reason, message)."""
+
+log = logging.getLogger(__name__)
+
+
+async def observe(kube: Kube, run: dict[str, Any]) -> Children:
+    """Every child of the run, one list call per kind; children it does not control are
+    left out, so they are never changed (creating over them then reports the conflict)."""
+    meta = run["metadata"]
+    selector = f"{naming.RUN_LABEL}={meta['name']}"
+    found = await asyncio.gather(*(kube.list(k, meta["namespace"], selector) for k in CHILD_KINDS))
+    return {
+        kind: objs if kind == "Pod" else
+        {name: obj for name, obj in objs.items() if naming.is_owned_by(obj, run)}
+        for kind, objs in zip(CHILD_KINDS, found, strict=True)
+    }
+
+
+async def create(kube: Kube, obj: dict[str, Any], announce: Announce) -> bool:
+    """Create a child; one that exists but is not ours is reported, never overwritten."""
+    try:
+        await kube.create(obj)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+        kind, name = obj["kind"], obj["metadata"]["name"]
+        announce("Warning", "ChildConflict",
+                 f"{kind} {name} exists and is not owned by this DartRun; delete or rename it")
+        return False
+    metrics.CHILD_CHANGES.labels(action="create", kind=obj["kind"]).inc()
+    return True
+
+
+async def apply(kube: Kube, changes: Plan, children: Children, announce: Announce) -> bool:
+    """Carry out a plan in order: deletions, updates, creations. False on a conflict."""
+    namespace = None
+    for kind, name in changes.delete:
+        namespace = children[kind][name]["metadata"]["namespace"]
+        await kube.delete(kind, namespace, name)
+        metrics.CHILD_CHANGES.labels(action="delete", kind=kind).inc()
+    for obj in changes.update:
+        live = children[obj["kind"]][obj["metadata"]["name"]]
+        await kube.replace(obj, live["metadata"]["resourceVersion"])
+        metrics.CHILD_CHANGES.labels(action="update", kind=obj["kind"]).inc()
+    results = [await create(kube, obj, announce) for obj in changes.create]
+    return all(results)
+
+
+async def learner_progress(a: Assessment, settings: Settings) -> dict[str, Any] | None:
+    """Poll the learner's progress sidecar while the learner runs."""
+    if a.ctx is None or a.current != "learn" or a.stages["learn"].state != "Running":
+        return None
+    service = naming.child_name(a.ctx.name, "learn")
+    url = progress.progress_url(settings.progress_url, service, a.ctx.namespace)
+    return await progress.fetch_progress(url, timeout_seconds=3.0)
+
+
+def record_metrics(a: Assessment, run: dict[str, Any], status: dict[str, Any],
+                   events: list[tuple[str, str, str]]) -> None:
+    meta = run["metadata"]
+    finished = {reason for _, reason, _ in events}
+    for stage, kind in CONDITION_OF_STAGE.items():
+        state = a.stages[stage]
+        if kind in finished and state.start_time and state.completion_time:
+            seconds = (_parse(state.completion_time) - _parse(state.start_time)).total_seconds()
+            metrics.STAGE_SECONDS.labels(stage=stage).observe(seconds)
+    percent = (status.get("progress") or {}).get("percent")
+    if percent is not None and status.get("stage"):
+        metrics.RUN_PROGRESS.labels(namespace=meta["namespace"], run=meta["name"],
+                                    stage=status["stage"]).set(percent)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    return any(old.get(key) != new.get(key) for key in MANAGED_FIELDS)
+
+
+async def reconcile(kube: Kube, run: dict[str, Any], settings: Settings, announce: Announce,
+                    *, poll_progress: bool = False, now: datetime | None = None) -> dict:
+    """Bring one run's children towards its spec and report where it stands; returns the
+    status. Safe to call any number of times with any (fresh) view of the run."""
+    now = now or datetime.now(UTC)
+    children = await observe(kube, run)
+    a = assess(run, children, settings, now)
+    complete = await apply(kube, plan(a, children, now), children, announce)
+    learner = await learner_progress(a, settings) if poll_progress else None
+    status = build_status(a, children, run["metadata"].get("generation", 1), now, learner)
+    old = run.get("status") or {}
+    if changed(old, status):
+        meta = run["metadata"]
+        await kube.patch_status(meta["namespace"], meta["name"], status)
+    events = transitions(old, status)
+    for event in events:
+        announce(*event)
+    record_metrics(a, run, status, events)
+    result = "refused" if a.refused else "success" if complete else "conflict"
+    metrics.RECONCILES.labels(result=result).inc()
+    return status

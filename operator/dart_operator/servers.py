@@ -1,0 +1,129 @@
+"""The two inference servers (generator = mapper sampling, scorer = target log-probs).
+
+Each is a Deployment behind a headless Service: gRPC keeps one HTTP/2 connection open, so a
+ClusterIP would pin every client to one replica; with a headless Service the client resolves
+all ready replicas (`dns:///`) and balances itself. Servers only live while learn or
+synthesize need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from dart_operator import naming, pods
+from dart_operator.pods import RunContext
+
+GRPC_PORT = 50051
+METRICS_PORT = 9090
+PROBE_PERIOD_SECONDS = 10
+
+
+def fingerprint(spec: dict[str, Any]) -> str:
+    """Hash of the desired Deployment spec: a changed hash means the operator must update it
+    (comparing with the live object would trip over every field the API server defaults)."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def server_model(ctx: RunContext, server: str) -> str:
+    """The generator samples from the mapper (by default initialised from the target)."""
+    mapper_init = ctx.spec.models.mapper.init
+    if server == "generator" and mapper_init:
+        return mapper_init.uri
+    return ctx.spec.models.target.uri
+
+
+def server_command(ctx: RunContext, server: str) -> list[str]:
+    return [
+        "dart", "serve", server, "--model", server_model(ctx, server),
+        "--port", str(GRPC_PORT), "--metrics-port", str(METRICS_PORT),
+    ]
+
+
+def address(ctx: RunContext, server: str) -> str:
+    """host:port a client in the run's namespace dials."""
+    return f"{naming.child_name(ctx.name, server)}:{GRPC_PORT}"
+
+
+def probes(ctx: RunContext) -> dict[str, Any]:
+    """gRPC health gates traffic; the startup probe gives model loading its whole budget
+    before liveness (the HTTP /healthz) may restart the container."""
+    grpc = {"grpc": {"port": GRPC_PORT}, "periodSeconds": PROBE_PERIOD_SECONDS}
+    startup_failures = max(1, ctx.settings.server_startup_seconds // PROBE_PERIOD_SECONDS)
+    return {
+        "startupProbe": {**grpc, "failureThreshold": startup_failures},
+        "readinessProbe": {**grpc, "failureThreshold": 3},
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "metrics"},
+            "periodSeconds": 20,
+            "failureThreshold": 3,
+        },
+    }
+
+
+def server_container(ctx: RunContext, server: str) -> dict[str, Any]:
+    container = pods.main_container(ctx, server, server_command(ctx, server))
+    container["ports"] = [
+        {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+    ]
+    return {**container, **probes(ctx)}
+
+
+def deployment(ctx: RunContext, server: str) -> dict[str, Any]:
+    """Recreate, not rolling: a rolling update of a GPU server would need twice the GPUs."""
+    name = naming.child_name(ctx.name, server)
+    meta = naming.metadata(ctx.run, name, server, "serve")
+    pod = pods.pod_spec(ctx, server, [server_container(ctx, server)], "Always")
+    spec = {
+        "replicas": ctx.resources_of(server).replicas,
+        "selector": {"matchLabels": naming.selector(ctx.name, server)},
+        "strategy": {"type": "Recreate"},
+        "progressDeadlineSeconds": ctx.settings.server_startup_seconds + 60,
+        "template": {"metadata": {"labels": meta["labels"]}, "spec": pod},
+    }
+    meta["annotations"] = {naming.SPEC_HASH_ANNOTATION: fingerprint(spec)}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}
+
+
+def service(ctx: RunContext, server: str) -> dict[str, Any]:
+    name = naming.child_name(ctx.name, server)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": naming.metadata(ctx.run, name, server, "serve"),
+        "spec": {
+            "clusterIP": "None",
+            "selector": naming.selector(ctx.name, server),
+            "ports": [
+                {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc",
+                 "appProtocol": "kubernetes.io/h2c"},
+                {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"},
+            ],
+        },
+    }
+
+
+def server_children(ctx: RunContext) -> list[dict[str, Any]]:
+    return [obj for s in naming.SERVERS for obj in (deployment(ctx, s), service(ctx, s))]
+
+
+def is_available(obj: dict[str, Any] | None) -> bool:
+    """A Deployment has rolled out its current generation and every replica is available."""
+    if obj is None:
+        return False
+    status = obj.get("status") or {}
+    wanted = obj.get("spec", {}).get("replicas", 1)
+    current = status.get("observedGeneration", 0) >= obj["metadata"].get("generation", 1)
+    return current and status.get("availableReplicas", 0) >= wanted
+
+
+def load_failure(obj: dict[str, Any] | None) -> str | None:
+    """Why a server never became ready, when Kubernetes gave up on its rollout."""
+    for cond in (obj or {}).get("status", {}).get("conditions") or []:
+        stalled = cond.get("type") == "Progressing" and cond.get("status") == "False"
+        if stalled and cond.get("reason") == "ProgressDeadlineExceeded":
+            return cond.get("message") or "the server did not become ready in time"
+    return None

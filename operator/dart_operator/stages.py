@@ -1,0 +1,66 @@
+"""What a stage's Job says about the stage: not started, queued, running, done or failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+State = Literal["NotStarted", "Queued", "Running", "Succeeded", "Failed"]
+
+CONDITION_OF_STAGE = {
+    "learn": "Learned",
+    "synthesize": "Synthesized",
+    "sft": "FineTuned",
+    "evaluate": "Evaluated",
+}
+
+
+@dataclass(frozen=True)
+class StageState:
+    """One stage as observed through its Job."""
+
+    state: State
+    reason: str | None = None
+    message: str | None = None
+    failed_pods: int = 0
+    succeeded_pods: int = 0
+    start_time: str | None = None
+    completion_time: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("Succeeded", "Failed")
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("Queued", "Running")
+
+
+def _true_condition(job: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    for cond in job.get("status", {}).get("conditions") or []:
+        if cond.get("type") == kind and cond.get("status") == "True":
+            return cond
+    return None
+
+
+def job_state(job: dict[str, Any] | None) -> StageState:
+    """Read the Job controller's verdict: terminal conditions first, then suspension."""
+    if job is None:
+        return StageState("NotStarted")
+    status = job.get("status") or {}
+    common = {
+        "failed_pods": status.get("failed", 0),
+        "succeeded_pods": status.get("succeeded", 0),
+        "start_time": status.get("startTime"),
+        "completion_time": status.get("completionTime"),
+    }
+    if _true_condition(job, "Complete"):
+        return StageState("Succeeded", "Completed", "finished", **common)
+    if failed := _true_condition(job, "Failed"):
+        reason = failed.get("reason") or "JobFailed"
+        return StageState("Failed", reason, failed.get("message") or reason, **common)
+    if job.get("spec", {}).get("suspend"):
+        return StageState("Queued", "Queued", "waiting for admission by the queue", **common)
+    active = status.get("active", 0)
+    message = f"{active} pod(s) active, {common['failed_pods']} failed so far"
+    return StageState("Running", "Running", message, **common)

@@ -1,0 +1,250 @@
+"""Desired children: every object valid for Kubernetes 1.29 and the newest, adopted,
+labelled, scheduled on the right pool, running exactly the workload commands."""
+
+from __future__ import annotations
+
+import pytest
+from operator_kinds import EXAMPLES, SETTINGS, assert_valid, example_run, make_run
+
+from dart_operator import jobs, naming, servers, storage
+from dart_operator.assess import parse_context
+from dart_operator.pods import pvc_claims
+from dart_operator.settings import Settings
+
+
+def context(run, settings=SETTINGS):
+    return parse_context(run, settings)
+
+
+def all_children(ctx):
+    objs = [storage.config_map(ctx), *servers.server_children(ctx)]
+    if claim := storage.artifacts_claim(ctx):
+        objs.append(claim)
+    for stage in jobs.STAGE_ORDER:
+        objs += jobs.stage_children(ctx, stage, deadline_seconds=3600)
+    return objs
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_child_of_every_example_is_valid_kubernetes(path):
+    ctx = context(example_run(path))
+    objs = all_children(ctx)
+    assert len(objs) >= 9
+    for obj in objs:
+        assert_valid(obj)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_child_is_adopted_and_labelled(path):
+    run = example_run(path)
+    ctx = context(run)
+    for obj in all_children(ctx):
+        meta = obj["metadata"]
+        assert naming.is_owned_by(obj, run), meta["name"]
+        assert meta["name"].startswith(f"{ctx.name}-")
+        assert meta["namespace"] == ctx.namespace
+        assert meta["labels"][naming.RUN_LABEL] == ctx.name
+        assert meta["labels"][naming.STAGE_LABEL] in (*jobs.STAGE_ORDER, "serve", "run")
+        assert meta["labels"]["app.kubernetes.io/managed-by"] == "dart-operator"
+
+
+def test_names_are_deterministic_and_distinct():
+    ctx = context(make_run())
+    first = [(o["kind"], o["metadata"]["name"]) for o in all_children(ctx)]
+    again = [(o["kind"], o["metadata"]["name"]) for o in all_children(context(make_run()))]
+    assert first == again
+    assert len(set(first)) == len(first)
+
+
+def test_config_map_holds_a_loadable_run_document():
+    import yaml
+
+    from dart.config.load import parse_dartrun
+
+    ctx = context(make_run())
+    text = storage.config_map(ctx)["data"]["dartrun.yaml"]
+    loaded = parse_dartrun(yaml.safe_load(text))
+    assert loaded.spec == ctx.spec
+    assert loaded.metadata.name == "demo"
+
+
+def test_existing_claim_is_used_and_no_claim_is_created():
+    spec = {**make_run()["spec"], "artifacts": {"existingClaim": "shared"}}
+    ctx = context(make_run(spec))
+    assert storage.artifacts_claim(ctx) is None
+    job = jobs.job(ctx, "sft")
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["artifacts"]["persistentVolumeClaim"]["claimName"] == "shared"
+
+
+def test_created_claim_has_size_class_and_access_mode():
+    spec = {**make_run()["spec"], "artifacts": {"size": "50Gi", "storageClassName": "fast"}}
+    settings = SETTINGS.model_copy(update={"artifacts_access_mode": "ReadWriteMany"})
+    claim = storage.artifacts_claim(context(make_run(spec), settings))
+    assert claim["spec"] == {"accessModes": ["ReadWriteMany"], "storageClassName": "fast",
+                             "resources": {"requests": {"storage": "50Gi"}}}
+
+
+def gpu_ctx():
+    return context(example_run(REPO_EXAMPLE("02-gsm-symbolic-gpu")))
+
+
+def REPO_EXAMPLE(stem):  # noqa: N802 - reads like a constant lookup
+    return next(p for p in EXAMPLES if p.stem == stem)
+
+
+def test_servers_run_the_serve_command_with_probes_on_the_node_pool():
+    ctx = gpu_ctx()
+    deploy = servers.deployment(ctx, "generator")
+    pod = deploy["spec"]["template"]["spec"]
+    main = pod["containers"][0]
+    assert main["command"] == ["dart", "serve", "generator", "--model",
+                               "hf://Qwen/Qwen2.5-1.5B-Instruct@main", "--port", "50051",
+                               "--metrics-port", "9090"]
+    assert main["startupProbe"]["grpc"] == {"port": 50051}
+    assert main["startupProbe"]["failureThreshold"] * 10 >= 1800
+    assert main["readinessProbe"]["grpc"] == {"port": 50051}
+    assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert main["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod["nodeSelector"] == {"pool": "a100"}
+    assert pod["tolerations"][0]["key"] == "nvidia.com/gpu"
+    assert pod["imagePullSecrets"] == [{"name": "operator-creds"}]
+    assert main["image"] == "registry.example/dart:1.0"
+    assert {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token",
+                                                               "key": "token"}}} in main["env"]
+    assert deploy["spec"]["strategy"] == {"type": "Recreate"}
+    assert pod["automountServiceAccountToken"] is False
+
+
+def test_scorer_serves_the_target_and_the_generator_the_mapper():
+    spec = {**make_run()["spec"], "models": {"target": {"uri": "/m/t"},
+                                              "mapper": {"init": {"uri": "/m/mapper"}}}}
+    ctx = context(make_run(spec))
+    assert servers.server_model(ctx, "generator") == "/m/mapper"
+    assert servers.server_model(ctx, "scorer") == "/m/t"
+
+
+def test_server_spec_change_changes_its_fingerprint():
+    run = make_run()
+    before = servers.deployment(context(run), "scorer")
+    run["spec"]["resources"] = {"scorer": {"replicas": 3}}
+    after = servers.deployment(context(run), "scorer")
+    key = naming.SPEC_HASH_ANNOTATION
+    assert before["metadata"]["annotations"][key] != after["metadata"]["annotations"][key]
+
+
+def test_learn_job_runs_the_learner_against_both_servers_with_a_progress_sidecar():
+    ctx = context(make_run())
+    job = jobs.job(ctx, "learn")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"] == [
+        "dart", "learn", "--config", "/etc/dart/dartrun.yaml", "--artifacts", "/artifacts",
+        "--generator", "demo-generator:50051", "--scorer", "demo-scorer:50051"]
+    sidecar = pod["initContainers"][0]
+    assert sidecar["restartPolicy"] == "Always"
+    assert sidecar["volumeMounts"][0]["readOnly"] is True
+    assert pod["restartPolicy"] == "Never"
+    assert pod["subdomain"] == "demo-learn"
+    assert job["spec"]["backoffLimit"] == 3
+    service = jobs.stage_children(ctx, "learn", None)[0]
+    assert service["kind"] == "Service" and service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"] == naming.selector("demo", "learn")
+
+
+def test_exit_code_policy_fails_on_program_errors_and_retries_signals():
+    rules = jobs.job(context(make_run()), "sft")["spec"]["podFailurePolicy"]["rules"]
+    assert rules[0] == {"action": "Ignore",
+                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    codes = rules[1]["onExitCodes"]
+    assert rules[1]["action"] == "FailJob" and codes["containerName"] == "main"
+    assert codes["values"] == list(range(1, 128))
+
+
+def test_exit_code_policy_can_be_turned_off_for_old_clusters():
+    settings = SETTINGS.model_copy(update={"pod_failure_policy": False})
+    assert "podFailurePolicy" not in jobs.job(context(make_run(), settings), "sft")["spec"]
+
+
+def test_synthesize_is_an_indexed_job_with_one_completion_per_shard():
+    run = make_run()
+    run["spec"]["synthesize"] = {"shards": 8, "parallelism": 3}
+    job = jobs.job(context(run), "synthesize")
+    assert (job["spec"]["completions"], job["spec"]["parallelism"]) == (8, 3)
+    assert job["spec"]["completionMode"] == "Indexed"
+    command = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[command.index("--shard") + 1] == "$(JOB_COMPLETION_INDEX)/8"
+    env = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert "JOB_COMPLETION_INDEX" in env
+
+
+def test_multi_gpu_sft_runs_one_process_per_gpu_under_torchrun():
+    run = make_run()
+    run["spec"]["resources"] = {"sft": {"gpus": 4}}
+    ctx = context(run)
+    command = jobs.job(ctx, "sft")["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[:5] == ["torchrun", "--nnodes", "1", "--nproc-per-node", "4"]
+    assert command[command.index("-m"):][:3] == ["-m", "dart", "sft"]
+    assert [o["kind"] for o in jobs.stage_children(ctx, "sft", None)] == ["Service", "Job"]
+
+
+def test_multi_node_learner_is_an_indexed_job_with_rendezvous_on_index_zero():
+    ctx = context(example_run(REPO_EXAMPLE("03-own-data-kueue")))
+    job = jobs.job(ctx, "learn")
+    assert (job["spec"]["completions"], job["spec"]["parallelism"]) == (2, 2)
+    command = job["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[command.index("--master-addr") + 1] == "own-data-learn-0.own-data-learn"
+    assert command[command.index("--nproc-per-node") + 1] == "8"
+    assert command[command.index("--node-rank") + 1] == "$(JOB_COMPLETION_INDEX)"
+
+
+def test_single_process_stages_have_no_launcher_and_no_service():
+    ctx = context(make_run())
+    assert jobs.launch(ctx, "sft")[0] == "dart"
+    assert [o["kind"] for o in jobs.stage_children(ctx, "evaluate", None)] == ["Job"]
+
+
+def test_kueue_queue_labels_every_job_and_creates_it_suspended():
+    ctx = context(example_run(REPO_EXAMPLE("03-own-data-kueue")))
+    for stage in jobs.STAGE_ORDER:
+        job = jobs.job(ctx, stage)
+        assert job["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] == "research-gpus"
+        assert job["spec"]["suspend"] is True
+    assert jobs.job(context(make_run()), "learn")["spec"]["suspend"] is False
+
+
+def test_pvc_models_and_data_are_mounted_read_only():
+    ctx = context(example_run(REPO_EXAMPLE("03-own-data-kueue")))
+    assert pvc_claims(ctx.spec) == ["datasets", "model-cache"]
+    pod = jobs.job(ctx, "sft")["spec"]["template"]["spec"]
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["pvc-model-cache"] == {"name": "pvc-model-cache",
+                                         "mountPath": "/pvc/model-cache", "readOnly": True}
+    assert {"name": "DART_PVC_ROOT", "value": "/pvc"} in pod["containers"][0]["env"]
+    assert pod["runtimeClassName"] == "nvidia" and "affinity" in pod
+    assert pod["imagePullSecrets"] == [{"name": "operator-creds"}, {"name": "registry-creds"}]
+
+
+def test_a_components_own_image_wins_over_the_default():
+    run = make_run()
+    run["spec"]["resources"] = {"evaluate": {"image": "mine:2"}}
+    settings = Settings(image_server="server:1")
+    ctx = context(run, settings)
+    assert jobs.job(ctx, "evaluate")["spec"]["template"]["spec"]["containers"][0]["image"] \
+        == "mine:2"
+    assert servers.deployment(ctx, "scorer")["spec"]["template"]["spec"]["containers"][0][
+        "image"] == "server:1"
+
+
+def test_job_deadline_is_the_runs_remaining_time():
+    job = jobs.job(context(make_run()), "evaluate", deadline_seconds=120)
+    assert job["spec"]["activeDeadlineSeconds"] == 120
+
+
+def test_inputs_hash_changes_only_with_the_stage_inputs():
+    run = make_run()
+    before = {s: jobs.inputs_hash(context(run).spec, s) for s in jobs.STAGE_ORDER}
+    run["spec"]["sft"] = {"epochs": 3}
+    run["spec"]["resources"] = {"sft": {"gpus": 2}}
+    after = {s: jobs.inputs_hash(context(run).spec, s) for s in jobs.STAGE_ORDER}
+    assert before["learn"] == after["learn"] and before["synthesize"] == after["synthesize"]
+    assert before["sft"] != after["sft"] and before["evaluate"] != after["evaluate"]
