@@ -19,6 +19,9 @@ class LastAnswerLine:
     def equivalent(self, predicted, gold):
         return int(predicted) == int(gold)
 
+    def equivalent_many(self, pairs):
+        return [self.equivalent(p, g) for p, g in pairs]
+
 
 CHECKER = LastAnswerLine()
 GOLD = "22"

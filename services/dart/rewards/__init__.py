@@ -6,10 +6,11 @@ from dart.rewards.reward import (
     RewardBreakdown,
     ScoredRewrite,
     check_answer,
+    check_answers,
     score_rewrite,
 )
 
 __all__ = [
     "AnswerCheck", "AnswerChecker", "RewardBreakdown", "ScoredRewrite", "check_answer",
-    "score_rewrite",
+    "check_answers", "score_rewrite",
 ]

@@ -22,6 +22,8 @@ class AnswerChecker(Protocol):
 
     def equivalent(self, predicted: str, gold: str) -> bool: ...
 
+    def equivalent_many(self, pairs: Sequence[tuple[str, str]]) -> list[bool]: ...
+
 
 @dataclass(frozen=True)
 class AnswerCheck:
@@ -38,6 +40,17 @@ def check_answer(checker: AnswerChecker, rewrite: str, gold: str) -> AnswerCheck
     if predicted is None:
         return AnswerCheck(found=False, matches=False)
     return AnswerCheck(found=True, matches=checker.equivalent(predicted, gold))
+
+
+def check_answers(
+    checker: AnswerChecker, texts: Sequence[str], golds: Sequence[str]
+) -> list[AnswerCheck]:
+    """`check_answer` for many rewrites at once (math-verify runs them in worker processes)."""
+    predicted = [checker.extract(t) for t in texts]
+    found = [(p, g) for p, g in zip(predicted, golds, strict=True) if p is not None]
+    verdicts = iter(checker.equivalent_many(found))
+    return [AnswerCheck(found=p is not None, matches=p is not None and next(verdicts))
+            for p in predicted]
 
 
 @dataclass(frozen=True)

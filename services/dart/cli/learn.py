@@ -1,0 +1,61 @@
+"""`dart learn`: train the mapper with GRPO against the frozen target.
+
+    dart learn --config examples/01-quickstart.yaml --artifacts runs/quickstart
+    dart learn --config /etc/dart/dartrun.yaml --artifacts /artifacts \
+        --generator gen:50051 --scorer scorer:50051          # in a cluster
+
+Without --generator/--scorer both servers are started here as child processes. A finished
+stage (weights/final is STABLE) is skipped; an interrupted one resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from pathlib import Path
+
+from dart.config.load import load_dartrun
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "learn", help="train the mapper with GRPO (stage 1)",
+        description="Train the mapper with GRPO; resumes from the latest checkpoint.")
+    parser.add_argument("--config", required=True, help="DartRun YAML file")
+    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
+    parser.add_argument("--generator", help="generator server HOST:PORT (default: start one)")
+    parser.add_argument("--scorer", help="scorer server HOST:PORT (default: start one)")
+    parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dart.learn.stage import learn_stage_done, run_learn_stage
+
+    spec = load_dartrun(args.config).spec
+    if learn_stage_done(args.artifacts):
+        print(f"learn: already done ({args.artifacts / 'learn/weights/final'}); skipping")
+        return 0
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port)
+    with _servers(args, spec) as (generator, scorer):
+        final = run_learn_stage(spec, args.artifacts, generator, scorer)
+    print(f"learn: done; trained mapper weights in {final}")
+    return 0
+
+
+@contextlib.contextmanager
+def _servers(args: argparse.Namespace, spec):
+    if args.generator and args.scorer:
+        yield args.generator, args.scorer
+        return
+    if args.generator or args.scorer:
+        from dart.errors import UserError
+
+        raise UserError("give both --generator and --scorer, or neither to start them here")
+    from dart.local.servers import local_servers
+
+    with local_servers(spec, args.artifacts / "servers") as addresses:
+        yield addresses

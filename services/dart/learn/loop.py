@@ -1,0 +1,146 @@
+"""The learner: GRPO on the mapper against a frozen target, read top to bottom.
+
+    dart learn --config examples/01-quickstart.yaml --artifacts runs/quickstart \
+        --generator 127.0.0.1:50051 --scorer 127.0.0.1:50052
+
+Each step: take the step's demonstrations, sample G rewrites each from the generator server,
+score them with the scorer server, turn scores into rewards and group advantages, and take
+one DeepSpeed step on the clipped GRPO loss. Every `publishEvery` steps the new weights go to
+the generator; every `checkpointEvery` steps a resumable checkpoint is written.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dart.config.spec import DartRunSpec
+from dart.learn import checkpoint as ckpt
+from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
+from dart.learn.policy import Policy, reference_context, reference_model, save_weights
+from dart.learn.progress import VERSION, Progress
+from dart.learn.rollout import ExpertScores, RolloutBatch, collect_rollouts
+from dart.rewards.reward import PENALTY_NAMES
+from dart.verify import Verifier
+
+
+@dataclass
+class LearnerServices:
+    """What the learner talks to: the generator and scorer clients, and the verifier."""
+
+    generator: object
+    scorer: object
+    verifier: Verifier
+
+
+def batch_for_step(items: list[dict], step: int, batch_size: int, seed: int) -> list[dict]:
+    """The demonstrations of a step: a fresh seeded permutation per epoch, so the data
+    position of a resumed run is its step number alone."""
+    per_epoch = max(len(items) // batch_size, 1)
+    epoch, offset = divmod(step, per_epoch)
+    order = list(range(len(items)))
+    random.Random(f"{seed}:{epoch}").shuffle(order)
+    return [items[i] for i in order[offset * batch_size : (offset + 1) * batch_size]]
+
+
+def update_policy(policy: Policy, batch: RolloutBatch, spec: DartRunSpec) -> dict[str, float]:
+    """One GRPO step. Old log-probs are the learner's own, recomputed on the sampled ids."""
+    learn = spec.learn
+    inputs = batch.model_inputs(policy.tokenizer.pad_token_id)
+    ids, attention, mask = inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"]
+    advantages = group_advantages(batch.rewards(), batch.group_size)
+    with torch.no_grad():
+        old = token_logprobs(policy.module, ids, attention)
+        ref = None
+        if learn.kl_coef > 0:
+            with reference_context(policy):
+                ref = token_logprobs(reference_model(policy), ids, attention)
+    new = token_logprobs(policy.engine, ids, attention)
+    parts = grpo_loss(new, old, advantages, mask, clip_ratio=learn.clip_ratio,
+                      kl_coef=learn.kl_coef, ref_logprobs=ref)
+    policy.engine.backward(parts.loss)
+    policy.engine.step()
+    return {"loss": float(parts.loss), "kl": parts.kl, "clip_fraction": parts.clip_fraction,
+            "sampler_mismatch": _sampler_mismatch(batch, old, mask)}
+
+
+def _sampler_mismatch(batch: RolloutBatch, learner_lp: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean |generator log-prob - learner log-prob| per rewrite token: staleness between
+    publishes plus numeric differences between the serving engine and the learner."""
+    gaps = []
+    for row, rollout in enumerate(batch.rollouts):
+        positions = mask[row].nonzero().flatten()[: len(rollout.generator_logprobs)]
+        served = torch.tensor(rollout.generator_logprobs[: len(positions)])
+        gaps.append((learner_lp[row, positions] - served).abs().mean().item() if len(served) else 0)
+    return float(sum(gaps) / max(len(gaps), 1))
+
+
+def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
+    rewards = [r.reward for r in batch.rollouts]
+    n = len(rewards)
+    components = {"alignment": sum(r.alignment for r in rewards) / n,
+                  "min_token": sum(r.min_token for r in rewards) / n}
+    components.update({p: sum(getattr(r, p) for r in rewards) / n for p in PENALTY_NAMES})
+    return {
+        "reward_mean": sum(r.total for r in rewards) / n,
+        "components": components,
+        "answer_preservation": sum(r.answer_preserved for r in rewards) / n,
+        "rewrite_tokens_mean": batch.completion_tokens() / n,
+        "tokens_per_s": batch.completion_tokens() / max(seconds, 1e-9),
+        "weights_version": batch.rollouts[0].weights_version,
+        **update,
+    }
+
+
+def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
+    """Adapter (or model) to disk, STABLE marker, then the generator swaps to it."""
+    version = f"step-{step}"
+    folder = ckpt.publish(paths, version, lambda out: save_weights(policy, out))
+    generator.load_weights(str(folder.resolve()), version)
+    VERSION.set(step)
+    return version
+
+
+def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: LearnerServices,
+          artifacts: Path) -> Path:
+    """Run (or resume) GRPO to `learn.steps`; returns the final weights folder."""
+    learn, paths = spec.learn, ckpt.LearnPaths(artifacts / "learn")
+    paths.root.mkdir(parents=True, exist_ok=True)
+    start = _resume(policy, paths, services.generator)
+    progress = Progress(paths.progress, paths.history, start, learn.steps)
+    experts = ExpertScores(services.scorer)
+    try:
+        for step in range(start, learn.steps):
+            began = time.monotonic()
+            batch = collect_rollouts(
+                batch_for_step(items, step, learn.batch_size, learn.seed),
+                tokenizer=policy.tokenizer, generator=services.generator,
+                scorer=services.scorer, expert_scores=experts, verifier=services.verifier,
+                config=learn, seed=learn.seed * 1_000_003 + step)
+            update = update_policy(policy, batch, spec)
+            progress.record(step, step_stats(batch, update, time.monotonic() - began))
+            _after_step(policy, paths, services.generator, step + 1, learn)
+    finally:
+        progress.close()
+    return ckpt.publish(paths, "final", lambda out: save_weights(policy, out))
+
+
+def _after_step(policy: Policy, paths: ckpt.LearnPaths, generator, done: int, learn) -> None:
+    if done % learn.publish_every == 0 and done < learn.steps:
+        publish_weights(policy, paths, generator, done)
+    if done % learn.checkpoint_every == 0 or done == learn.steps:
+        ckpt.save_checkpoint(paths, policy.engine, done)
+
+
+def _resume(policy: Policy, paths: ckpt.LearnPaths, generator) -> int:
+    """Restore the newest complete checkpoint; the generator gets the restored weights."""
+    latest = ckpt.latest_checkpoint(paths)
+    if latest is None:
+        return 0
+    step = ckpt.load_checkpoint(latest, policy.engine)
+    publish_weights(policy, paths, generator, step)
+    return step

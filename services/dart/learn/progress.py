@@ -1,0 +1,85 @@
+"""Learner progress: progress.json (read by `dart run` and the operator), a JSONL history
+(for the report's curves), Prometheus gauges, and a progress bar in a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from prometheus_client import Gauge
+
+STEP = Gauge("dart_learner_step", "Learner steps done")
+STEPS_TOTAL = Gauge("dart_learner_steps_total", "Learner steps planned")
+REWARD = Gauge("dart_learner_reward_mean", "Mean reward of the last step")
+COMPONENT = Gauge("dart_learner_reward_component", "Mean of one reward component, last step",
+                  ["component"])
+PRESERVED = Gauge("dart_learner_answer_preservation",
+                  "Fraction of the last step's rewrites that kept the gold answer")
+KL = Gauge("dart_learner_kl", "KL to the initial mapper (k3 estimate), last step")
+TOKENS_PER_S = Gauge("dart_learner_tokens_per_second", "Rewrite tokens sampled per second")
+VERSION = Gauge("dart_learner_weights_version", "Step of the weights last published")
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+class Progress:
+    """Records one line per step; ETA from the mean step time since (re)start."""
+
+    def __init__(self, progress_file: Path, history_file: Path, start: int, total: int):
+        self.progress_file, self.history_file = progress_file, history_file
+        self.start, self.total = start, total
+        self.started = time.monotonic()
+        self._truncate_history(start)
+        STEPS_TOTAL.set(total)
+        self.bar = _bar(start, total)
+
+    def record(self, step: int, stats: dict) -> dict:
+        done = step + 1
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / max(done - self.start, 1) * (self.total - done)
+        entry = {"step": done, "total": self.total, "eta_seconds": round(eta), **stats}
+        with self.history_file.open("a") as history:
+            history.write(json.dumps(entry) + "\n")
+        write_json_atomic(self.progress_file, {**entry, "updated_at": time.time()})
+        self._export(done, stats)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(reward=f"{stats['reward_mean']:.3f}",
+                                 kept=f"{stats['answer_preservation']:.2f}")
+        return entry
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _export(self, done: int, stats: dict) -> None:
+        STEP.set(done)
+        REWARD.set(stats["reward_mean"])
+        PRESERVED.set(stats["answer_preservation"])
+        KL.set(stats["kl"])
+        TOKENS_PER_S.set(stats["tokens_per_s"])
+        for name, value in stats["components"].items():
+            COMPONENT.labels(name).set(value)
+
+    def _truncate_history(self, start: int) -> None:
+        """After a resume, forget steps the restored checkpoint had not reached."""
+        if not self.history_file.exists():
+            return
+        lines = self.history_file.read_text().splitlines()
+        kept = [line for line in lines if line and json.loads(line)["step"] <= start]
+        self.history_file.write_text("".join(line + "\n" for line in kept))
+
+
+def _bar(start: int, total: int):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, desc="learn", unit="step")

@@ -1,0 +1,128 @@
+"""Rollouts: sample G rewrites per demonstration, score them under the target, reward them.
+
+One typed batch (`RolloutBatch`) carries everything from generation to the update, verl-style:
+the exact token ids the generator sampled (never re-tokenised), the reward breakdowns, and the
+weights version that produced each sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+
+from dart.config.spec import Learn
+from dart.prompts import mapper_prompt
+from dart.rewards import RewardBreakdown, ScoredRewrite, check_answers, score_rewrite
+from dart.verify import Verifier
+
+
+class Generator(Protocol):
+    def generate(self, prompts: Sequence[str], **kwargs) -> list[list]: ...
+
+
+class Scorer(Protocol):
+    def score(self, pairs: Sequence[tuple[str, str]]) -> list: ...
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One sampled rewrite of one demonstration."""
+
+    item_id: str
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    text: str
+    reward: RewardBreakdown
+    weights_version: str
+    generator_logprobs: list[float]
+
+
+@dataclass
+class RolloutBatch:
+    """G consecutive rollouts per demonstration."""
+
+    rollouts: list[Rollout]
+    group_size: int
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def rewards(self) -> torch.Tensor:
+        return torch.tensor([r.reward.total for r in self.rollouts], dtype=torch.float32)
+
+    def completion_tokens(self) -> int:
+        return sum(len(r.completion_ids) for r in self.rollouts)
+
+    def model_inputs(self, pad_id: int) -> dict[str, torch.Tensor]:
+        """Right-padded prompt+completion ids, and a mask over the completion's predictions.
+
+        `completion_mask[b, t]` marks position t of `token_logprobs` (which predicts token t+1)
+        when token t+1 belongs to the rewrite.
+        """
+        sequences = [r.prompt_ids + r.completion_ids for r in self.rollouts]
+        width = max(len(s) for s in sequences)
+        input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+        attention = torch.zeros((len(sequences), width), dtype=torch.long)
+        completion = torch.zeros((len(sequences), width - 1), dtype=torch.float32)
+        for row, (rollout, sequence) in enumerate(zip(self.rollouts, sequences, strict=True)):
+            input_ids[row, : len(sequence)] = torch.tensor(sequence)
+            attention[row, : len(sequence)] = 1
+            start = len(rollout.prompt_ids) - 1
+            completion[row, start : start + len(rollout.completion_ids)] = 1.0
+        return {"input_ids": input_ids, "attention_mask": attention, "completion_mask": completion}
+
+
+class ExpertScores:
+    """Target log-probs of each expert solution; the target is frozen, so scored once."""
+
+    def __init__(self, scorer: Scorer):
+        self.scorer = scorer
+        self._cache: dict[str, list[float]] = {}
+
+    def get(self, items: Sequence[dict]) -> list[list[float]]:
+        missing = [item for item in items if item["id"] not in self._cache]
+        if missing:
+            scores = self.scorer.score([(i["question"], i["solution"]) for i in missing])
+            for item, score in zip(missing, scores, strict=True):
+                self._cache[item["id"]] = [float(x) for x in score.logprobs]
+        return [self._cache[item["id"]] for item in items]
+
+
+def collect_rollouts(
+    items: Sequence[dict], *, tokenizer, generator: Generator, scorer: Scorer,
+    expert_scores: ExpertScores, verifier: Verifier, config: Learn, seed: int,
+) -> RolloutBatch:
+    """Sample, score and reward `group_size` rewrites for every demonstration in `items`."""
+    prompts = [mapper_prompt(tokenizer, i["question"], i["solution"]) for i in items]
+    groups = generator.generate(
+        prompts, n=config.group_size, temperature=config.temperature, top_p=config.top_p,
+        max_tokens=config.max_new_tokens, seed=seed,
+    )
+    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    texts = [c.text for group in groups for c in group]
+    owners = [item for item in items for _ in range(config.group_size)]
+    rewrite_scores = scorer.score([(o["question"], t) for o, t in zip(owners, texts, strict=True)])
+    experts = expert_scores.get(items)
+    answers = check_answers(verifier, texts, [o["answer"] for o in owners])
+    rollouts = []
+    for index, completion in enumerate(c for group in groups for c in group):
+        item_index = index // config.group_size
+        scored = ScoredRewrite(
+            completion.text, [float(x) for x in rewrite_scores[index].logprobs],
+            items[item_index]["solution"], experts[item_index],
+        )
+        rollouts.append(Rollout(
+            item_id=items[item_index]["id"], prompt_ids=list(prompt_ids[item_index]),
+            completion_ids=_with_eos(completion, tokenizer.eos_token_id), text=completion.text,
+            reward=score_rewrite(config.reward, scored, answers[index]),
+            weights_version=completion.weights_version,
+            generator_logprobs=[float(x) for x in completion.logprobs],
+        ))
+    return RolloutBatch(rollouts, config.group_size)
+
+
+def _with_eos(completion, eos_id: int) -> list[int]:
+    """The generator omits the end-of-sequence token; the policy must learn to emit it."""
+    ids = [int(x) for x in completion.token_ids]
+    return ids + [eos_id] if completion.finish_reason == "stop" else ids

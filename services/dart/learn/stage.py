@@ -1,0 +1,32 @@
+"""The learn stage as one call: data, verifier, clients, policy, GRPO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dart.config.model_uri import resolve_model
+from dart.config.spec import DartRunSpec
+from dart.learn.checkpoint import STABLE, LearnPaths
+from dart.learn.loop import LearnerServices, train
+from dart.learn.policy import build_policy
+from dart.serving.client import GeneratorClient, ScorerClient
+from dart.verify import verifier_for
+
+
+def learn_stage_done(artifacts: Path) -> bool:
+    return (LearnPaths(artifacts / "learn").final / STABLE).exists()
+
+
+def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,
+                    scorer_address: str) -> Path:
+    from dart.data import load_demonstrations
+
+    with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator, \
+            ScorerClient(scorer_address) as scorer:
+        items = load_demonstrations(spec, verifier)
+        generator.wait_ready()
+        scorer.wait_ready()
+        source = resolve_model(spec.models.mapper.init or spec.models.target)
+        policy = build_policy(source, spec.models.mapper, spec.learn)
+        services = LearnerServices(generator, scorer, verifier)
+        return train(policy, items, spec, services, artifacts)

@@ -1,0 +1,1 @@
+"""Running DART on one machine: the inference servers as local child processes."""

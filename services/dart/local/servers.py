@@ -1,0 +1,87 @@
+"""Start the generator and scorer as child processes on free loopback ports.
+
+    with local_servers(spec, workdir) as (generator_address, scorer_address):
+        ...
+
+Each server writes a ready file once it serves (`dart serve --ready-file`); we wait for both,
+and on exit (or any error, or Ctrl-C) send SIGTERM, then SIGKILL after a grace period, so no
+child outlives the command that started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from dart.config.model_uri import resolve_model
+from dart.config.spec import DartRunSpec
+from dart.errors import UserError
+
+READY_TIMEOUT_S = 300.0
+
+
+def _start(role: str, model: str, workdir: Path) -> tuple[subprocess.Popen, Path]:
+    ready = workdir / f"{role}.ready.json"
+    ready.unlink(missing_ok=True)
+    log = (workdir / f"{role}.log").open("w")
+    command = [sys.executable, "-m", "dart", "serve", role, "--model", model, "--port", "0",
+               "--metrics-port", "0", "--ready-file", str(ready)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=_die_with_parent)
+    return process, ready
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the server if we die, even by SIGKILL, so no child outlives us."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _wait_ready(process: subprocess.Popen, ready: Path, role: str, log: Path) -> str:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not ready.exists():
+        if process.poll() is not None:
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise UserError(f"the {role} server exited with code {process.returncode}:\n{tail}")
+        if time.monotonic() > deadline:
+            raise UserError(f"the {role} server did not become ready in {READY_TIMEOUT_S:.0f} s;"
+                            f" see {log}")
+        time.sleep(0.2)
+    return f"127.0.0.1:{json.loads(ready.read_text())['port']}"
+
+
+def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]:
+    """(generator address, scorer address), serving the mapper's start and the target."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    mapper = resolve_model(spec.models.mapper.init or spec.models.target).name_or_path
+    target = resolve_model(spec.models.target).name_or_path
+    processes = []
+    try:
+        addresses = []
+        for role, model in (("generator", mapper), ("scorer", target)):
+            process, ready = _start(role, model, workdir)
+            processes.append(process)
+            addresses.append((process, ready, role))
+        yield tuple(_wait_ready(p, r, role, workdir / f"{role}.log") for p, r, role in addresses)
+    finally:
+        for process in processes:
+            _stop(process)
