@@ -94,9 +94,9 @@ def _seconds_between(earlier: str, now: datetime) -> float:
     return (now - datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds()
 
 
-def deadline_left(ctx: RunContext, start_time: str | None, now: datetime) -> int | None:
+def deadline_left(ctx: RunContext, start_time: str, now: datetime) -> int | None:
     limit = ctx.spec.active_deadline_seconds
-    if limit is None or start_time is None:
+    if limit is None:
         return None
     return int(limit - _seconds_between(start_time, now))
 
@@ -118,14 +118,10 @@ def first_failure(ctx: RunContext, stages: dict[str, StageState], children: Chil
     return None
 
 
-def start_time_of(old_status: dict[str, Any], stages: dict[str, StageState],
-                  now: datetime) -> str | None:
-    """When the first stage started: kept once known, else now if any Job exists."""
-    if old_status.get("startTime"):
-        return old_status["startTime"]
-    if any(state.state != "NotStarted" for state in stages.values()):
-        return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return None
+def start_time_of(old_status: dict[str, Any], now: datetime) -> str:
+    """When the operator started the run (its first children): the deadline counts from
+    here, because loading the servers' models already holds the GPUs."""
+    return old_status.get("startTime") or now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def servers_ready(ctx: RunContext, children: Children) -> bool:
@@ -144,7 +140,7 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
     except SpecError as error:
         return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
                           old_status=old)
-    start = start_time_of(old, stages, now)
+    start = start_time_of(old, now)
     left = deadline_left(ctx, start, now)
     return Assessment(
         ctx=ctx,

@@ -38,7 +38,8 @@ def phase_of(a: Assessment) -> str:
         return "Succeeded"
     if a.suspended:
         return "Suspended"
-    return "Running" if a.start_time else "Pending"
+    started = any(state.state != "NotStarted" for state in a.stages.values())
+    return "Running" if started else "Pending"
 
 
 def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
@@ -46,10 +47,10 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
     kind = CONDITION_OF_STAGE[stage]
     if state.state == "Succeeded":
         return condition(kind, True, "Completed", f"stage {stage} finished")
+    if stage == a.current and a.suspended and not state.finished:
+        return condition(kind, False, "Suspended", "the run is suspended; resumes here")
     if state.state != "NotStarted":
         return condition(kind, False, state.reason or state.state, state.message or "")
-    if stage == a.current and a.suspended:
-        return condition(kind, False, "Suspended", "the run is suspended; resumes here")
     waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
     if waiting and not a.failure:
         return condition(kind, False, "WaitingForServers", "waiting for the servers to be ready")
@@ -59,12 +60,12 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
 def servers_condition(a: Assessment) -> dict[str, Any]:
     if a.failure and a.failure.reason == "ModelLoadFailed":
         return condition("ServersReady", False, "ModelLoadFailed", a.failure.message)
+    needed = a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+    if not needed:  # reported as decided, even while the deletion is still under way
+        return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
     if a.servers_ready:
         return condition("ServersReady", True, "Available", "generator and scorer are serving")
-    needed = a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
-    if needed:
-        return condition("ServersReady", False, "Starting", "servers are loading their models")
-    return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
+    return condition("ServersReady", False, "Starting", "servers are loading their models")
 
 
 def failed_condition(a: Assessment) -> dict[str, Any]:

@@ -87,6 +87,6 @@ class DartRunStatus(StatusModel):
     artifacts: ArtifactLocation | None = None
     """Artifact locations."""
     start_time: str | None = None
-    """When the first stage started (RFC 3339)."""
+    """When the operator started the run, i.e. created its first children (RFC 3339)."""
     completion_time: str | None = None
     """When the run finished (RFC 3339)."""
