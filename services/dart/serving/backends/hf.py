@@ -33,6 +33,7 @@ from dart.serving.requests import Sample, SampleRow, ScoreRow, ServingLimits
 class WeightsSnapshot:
     model: Any
     version: str
+    base_path: str  # the full weights a LoRA adapter applies on
 
 
 def pick_device() -> torch.device:
@@ -72,7 +73,8 @@ class _HFBackend:
 class HFGenerator(_HFBackend, GeneratorBackend):
     def __init__(self, model_path: str, limits: ServingLimits, batch_hooks: dict):
         super().__init__(model_path, limits, batch_hooks)
-        self._snapshot = WeightsSnapshot(load_causal_lm(model_path, self.device), BASE_VERSION)
+        self._snapshot = WeightsSnapshot(load_causal_lm(model_path, self.device), BASE_VERSION,
+                                         model_path)
         self._eos_ids = _eos_ids(self.tokenizer, self._snapshot.model)
         self._load_lock = asyncio.Lock()
 
@@ -87,19 +89,22 @@ class HFGenerator(_HFBackend, GeneratorBackend):
     async def load_weights(self, path: Path, version: str) -> str:
         kind = weights_kind(path)
         async with self._load_lock:
+            base_path = str(path) if kind == "full" else self._snapshot.base_path
             try:
-                model = await asyncio.to_thread(self._load_model, path, kind)
+                model = await asyncio.to_thread(self._load_model, path, kind, base_path)
             except Exception as error:  # any loader failure: keep serving the old weights
                 raise load_failure(path, kind, error) from error
-            self._snapshot = WeightsSnapshot(model, version)
+            self._snapshot = WeightsSnapshot(model, version, base_path)
         return kind
 
-    def _load_model(self, path: Path, kind: str):
+    def _load_model(self, path: Path, kind: str, base_path: str):
+        """A LoRA adapter applies on the current full weights (served model or last
+        checkpoint), as in the vllm backend."""
         if kind == "full":
             return load_causal_lm(path, self.device)
         from peft import PeftModel
 
-        base = load_causal_lm(self.model_path, self.device)
+        base = load_causal_lm(base_path, self.device)
         # Merged, the adapter costs nothing per token and the snapshot is a plain model.
         return PeftModel.from_pretrained(base, str(path)).merge_and_unload().eval()
 
