@@ -16,7 +16,7 @@ import sys
 from dart.errors import UserError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
-COMMAND_MODULES = ("validate", "crd", "serve", "learn")
+COMMAND_MODULES = ("validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,6 @@ stage (weights/final is STABLE) is skipped; an interrupted one resumes from its 
 from __future__ import annotations
 
 import argparse
-import contextlib
 from pathlib import Path
 
 from dart.config.load import load_dartrun
@@ -40,22 +39,10 @@ def run(args: argparse.Namespace) -> int:
         from prometheus_client import start_http_server
 
         start_http_server(args.metrics_port)
-    with _servers(args, spec) as (generator, scorer):
+    from dart.local.servers import given_or_local_servers
+
+    servers = given_or_local_servers(args.generator, args.scorer, spec, args.artifacts / "servers")
+    with servers as (generator, scorer):
         final = run_learn_stage(spec, args.artifacts, generator, scorer)
     print(f"learn: done; trained mapper weights in {final}")
     return 0
-
-
-@contextlib.contextmanager
-def _servers(args: argparse.Namespace, spec):
-    if args.generator and args.scorer:
-        yield args.generator, args.scorer
-        return
-    if args.generator or args.scorer:
-        from dart.errors import UserError
-
-        raise UserError("give both --generator and --scorer, or neither to start them here")
-    from dart.local.servers import local_servers
-
-    with local_servers(spec, args.artifacts / "servers") as addresses:
-        yield addresses

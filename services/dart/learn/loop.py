@@ -23,7 +23,8 @@ from dart.learn import checkpoint as ckpt
 from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
 from dart.learn.policy import Policy, reference_context, reference_model, save_weights
 from dart.learn.progress import VERSION, Progress
-from dart.learn.rollout import ExpertScores, RolloutBatch, collect_rollouts
+from dart.learn.rollout import RolloutBatch, collect_rollouts
+from dart.rewards.batch import ExpertScores
 from dart.rewards.reward import PENALTY_NAMES
 from dart.verify import Verifier
 

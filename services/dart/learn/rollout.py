@@ -15,16 +15,13 @@ import torch
 
 from dart.config.spec import Learn
 from dart.prompts import mapper_prompt
-from dart.rewards import RewardBreakdown, ScoredRewrite, check_answers, score_rewrite
+from dart.rewards import RewardBreakdown
+from dart.rewards.batch import ExpertScores, reward_rewrites
 from dart.verify import Verifier
 
 
 class Generator(Protocol):
     def generate(self, prompts: Sequence[str], **kwargs) -> list[list]: ...
-
-
-class Scorer(Protocol):
-    def score(self, pairs: Sequence[tuple[str, str]]) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -73,24 +70,8 @@ class RolloutBatch:
         return {"input_ids": input_ids, "attention_mask": attention, "completion_mask": completion}
 
 
-class ExpertScores:
-    """Target log-probs of each expert solution; the target is frozen, so scored once."""
-
-    def __init__(self, scorer: Scorer):
-        self.scorer = scorer
-        self._cache: dict[str, list[float]] = {}
-
-    def get(self, items: Sequence[dict]) -> list[list[float]]:
-        missing = [item for item in items if item["id"] not in self._cache]
-        if missing:
-            scores = self.scorer.score([(i["question"], i["solution"]) for i in missing])
-            for item, score in zip(missing, scores, strict=True):
-                self._cache[item["id"]] = [float(x) for x in score.logprobs]
-        return [self._cache[item["id"]] for item in items]
-
-
 def collect_rollouts(
-    items: Sequence[dict], *, tokenizer, generator: Generator, scorer: Scorer,
+    items: Sequence[dict], *, tokenizer, generator: Generator, scorer,
     expert_scores: ExpertScores, verifier: Verifier, config: Learn, seed: int,
 ) -> RolloutBatch:
     """Sample, score and reward `group_size` rewrites for every demonstration in `items`."""
@@ -100,25 +81,17 @@ def collect_rollouts(
         max_tokens=config.max_new_tokens, seed=seed,
     )
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-    texts = [c.text for group in groups for c in group]
-    owners = [item for item in items for _ in range(config.group_size)]
-    rewrite_scores = scorer.score([(o["question"], t) for o, t in zip(owners, texts, strict=True)])
-    experts = expert_scores.get(items)
-    answers = check_answers(verifier, texts, [o["answer"] for o in owners])
-    rollouts = []
-    for index, completion in enumerate(c for group in groups for c in group):
-        item_index = index // config.group_size
-        scored = ScoredRewrite(
-            completion.text, [float(x) for x in rewrite_scores[index].logprobs],
-            items[item_index]["solution"], experts[item_index],
-        )
-        rollouts.append(Rollout(
-            item_id=items[item_index]["id"], prompt_ids=list(prompt_ids[item_index]),
-            completion_ids=_with_eos(completion, tokenizer.eos_token_id), text=completion.text,
-            reward=score_rewrite(config.reward, scored, answers[index]),
-            weights_version=completion.weights_version,
-            generator_logprobs=[float(x) for x in completion.logprobs],
-        ))
+    samples = [(index, c) for index, group in enumerate(groups) for c in group]
+    rewards = reward_rewrites(
+        [items[i] for i, _ in samples], [c.text for _, c in samples], scorer=scorer,
+        experts=expert_scores, checker=verifier, config=config.reward)
+    rollouts = [
+        Rollout(item_id=items[i]["id"], prompt_ids=list(prompt_ids[i]),
+                completion_ids=_with_eos(c, tokenizer.eos_token_id), text=c.text, reward=reward,
+                weights_version=c.weights_version,
+                generator_logprobs=[float(x) for x in c.logprobs])
+        for (i, c), reward in zip(samples, rewards, strict=True)
+    ]
     return RolloutBatch(rollouts, config.group_size)
 
 

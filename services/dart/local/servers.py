@@ -85,3 +85,16 @@ def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]
     finally:
         for process in processes:
             _stop(process)
+
+
+@contextlib.contextmanager
+def given_or_local_servers(generator: str | None, scorer: str | None, spec: DartRunSpec,
+                           workdir: Path) -> Iterator[tuple[str, str]]:
+    """The servers named on the command line, or local ones when neither is named."""
+    if generator and scorer:
+        yield generator, scorer
+        return
+    if generator or scorer:
+        raise UserError("give both --generator and --scorer, or neither to start them here")
+    with local_servers(spec, workdir) as addresses:
+        yield addresses

@@ -1,0 +1,31 @@
+"""`dart evaluate`: accuracy of the base, baseline-SFT and DART targets on every eval set.
+
+    dart evaluate --config examples/01-quickstart.yaml --artifacts runs/quickstart
+
+Writes artifacts/evaluate/results.json and prints the accuracy table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dart.config.load import load_dartrun
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="accuracy of base / SFT / DART models (stage 4)",
+        description="Evaluate every available model on every evaluation set of the spec.")
+    parser.add_argument("--config", required=True, help="DartRun YAML file")
+    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dart.evaluate.stage import run_evaluate_stage
+    from dart.report.markdown import results_table
+
+    results = run_evaluate_stage(load_dartrun(args.config).spec, args.artifacts)
+    print("\n".join(results_table(results["models"])))
+    return 0

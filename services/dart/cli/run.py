@@ -1,0 +1,51 @@
+"""`dart run`: the whole DART pipeline on this machine (the embedded default).
+
+    dart run examples/01-quickstart.yaml                 # artifacts in runs/quickstart
+    dart run examples/01-quickstart.yaml --out /tmp/q    # elsewhere
+
+Starts the generator and scorer servers as child processes on free loopback ports, runs
+learn -> synthesize -> sft -> evaluate, and writes OUT/report/report.md. Run the same command
+again after a crash or Ctrl-C: finished stages are skipped and the learner resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from dart.config.load import load_dartrun
+from dart.errors import UserError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run learn -> synthesize -> sft -> evaluate -> report locally",
+        description="Run the whole pipeline on this machine; re-run to resume.")
+    parser.add_argument("file", help="DartRun YAML file")
+    parser.add_argument("--out", type=Path, help="artifacts folder (default runs/<name>)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dart.local.pipeline import run_pipeline
+
+    dartrun = load_dartrun(args.file)
+    out = args.out or Path("runs") / dartrun.metadata.name
+    _pin_spec(out, dartrun.model_dump(mode="json", by_alias=True))
+    report = run_pipeline(dartrun.spec, out)
+    print(f"\nreport: {report}")
+    return 0
+
+
+def _pin_spec(out: Path, document: dict) -> None:
+    """Artifacts belong to one spec: refuse to mix in the outputs of another."""
+    pinned = out / "dartrun.yaml"
+    if pinned.exists():
+        if yaml.safe_load(pinned.read_text())["spec"] != document["spec"]:
+            raise UserError(f"{out} holds a run of a different spec ({pinned}); "
+                            "use another --out or delete that folder")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    pinned.write_text(yaml.safe_dump(document, sort_keys=False))

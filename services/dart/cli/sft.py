@@ -1,0 +1,31 @@
+"""`dart sft`: fine-tune the target on the adapted data, and on the original as a baseline.
+
+    dart sft --config examples/01-quickstart.yaml --artifacts runs/quickstart
+
+Writes artifacts/sft/<arm>/model (loadable by path) and stats.json; finished arms are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from dart.config.load import load_dartrun
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sft", help="fine-tune the target on the adapted (and original) data (stage 3)",
+        description="TRL SFT of the target per arm: dart, and baseline when spec.sft.baseline.")
+    parser.add_argument("--config", required=True, help="DartRun YAML file")
+    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dart.sft.stage import run_sft_stage
+
+    results = run_sft_stage(load_dartrun(args.config).spec, args.artifacts)
+    print(json.dumps(results, indent=2))
+    return 0

@@ -1,0 +1,1 @@
+"""The run report: results table, curves, accuracy bars, example rewrites."""

@@ -1,0 +1,90 @@
+"""Fine-tune the target with TRL's SFTTrainer on (question, solution) rows.
+
+Rows become prompt/completion pairs in the target's own chat template (dart.prompts), and the
+loss covers the completion only: the target learns to write the solution, not the question.
+Both arms of the A/B (adapted data vs original data) go through this one function with
+identical settings. DeepSpeed is used on GPU when the spec asks for it; on CPU, plain torch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from dart.config.model_uri import ModelSource
+from dart.config.spec import Sft
+from dart.prompts import target_prompt_and_completion
+
+DONE = "DONE"
+
+
+def sft_pairs(tokenizer, rows: list[dict]) -> list[dict]:
+    pairs = []
+    for row in rows:
+        prompt, completion = target_prompt_and_completion(tokenizer, row["question"],
+                                                          row["solution"])
+        pairs.append({"prompt": prompt, "completion": completion})
+    return pairs
+
+
+def _trainer_config(sft: Sft, out_dir: Path, steps_hint: int):
+    import torch
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(out_dir / "trainer"), num_train_epochs=sft.epochs,
+        per_device_train_batch_size=sft.batch_size, learning_rate=sft.learning_rate,
+        lr_scheduler_type="cosine", warmup_steps=max(steps_hint // 20, 1), seed=sft.seed,
+        max_length=sft.max_seq_length, completion_only_loss=True, packing=False,
+        bf16=torch.cuda.is_available(), use_cpu=not torch.cuda.is_available(),
+        save_strategy="no", report_to="none", logging_steps=max(steps_hint // 20, 1),
+        disable_tqdm=True,
+    )
+
+
+def _lora_config(sft: Sft):
+    if sft.training != "lora":
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=sft.lora.rank, lora_alpha=sft.lora.alpha, lora_dropout=sft.lora.dropout,
+                      target_modules=list(sft.lora.target_modules), task_type="CAUSAL_LM")
+
+
+def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path) -> dict:
+    """Train, then save a loadable model (LoRA merged) in out_dir/model with a DONE marker."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
+    model = AutoModelForCausalLM.from_pretrained(source.name_or_path, **source.kwargs())
+    steps_hint = int(len(rows) * sft.epochs / sft.batch_size) + 1
+    trainer = SFTTrainer(
+        model=model, args=_trainer_config(sft, out_dir, steps_hint),
+        train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
+        processing_class=tokenizer, peft_config=_lora_config(sft),
+    )
+    result = trainer.train()
+    _save(trainer.model, tokenizer, out_dir / "model")
+    return {"steps": result.global_step, "train_loss": result.training_loss,
+            "rows": len(rows), "tokens_trained": _completion_tokens(trainer)}
+
+
+def _completion_tokens(trainer) -> int:
+    dataset = trainer.train_dataset
+    if "completion_mask" not in dataset.column_names:
+        return sum(len(ids) for ids in dataset["input_ids"])
+    return sum(sum(mask) for mask in dataset["completion_mask"])
+
+
+def _save(model, tokenizer, final: Path) -> None:
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    staging = final.with_name(f".tmp-{final.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    shutil.rmtree(final, ignore_errors=True)
+    staging.rename(final)
+    (final / DONE).touch()

@@ -1,0 +1,1 @@
+"""Stage 2: rewrite every demonstration with the trained mapper into the adapted dataset."""
