@@ -35,7 +35,9 @@ def run_model_stages(spec: DartRunSpec, out: Path) -> None:
         return
     with local_servers(spec, out / "servers") as (generator, scorer):
         _banner(1, "learn")
-        if not learn_stage_done(out):
+        if learn_stage_done(out):
+            print("learn: already done; skipping", file=sys.stderr)
+        else:
             run_learn_stage(spec, out, generator, scorer)
         _banner(2, "synthesize")
         count = spec.synthesize.shards
