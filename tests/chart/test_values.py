@@ -1,0 +1,230 @@
+"""One test per values branch: what the chart renders when an option is off, and when on."""
+
+from __future__ import annotations
+
+import json
+
+from chart_manifests import find, one, operator_env
+from conftest import CHART, CI_VALUES, NAMESPACE, run_helm
+from run_children import child_pods, gpu_run_spec
+
+from dart_operator import jobs, naming
+from dart_operator.settings import Settings, load_settings
+
+GPU_POOL = {
+    "nodeSelector": {"gpu": "a100"},
+    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
+    "runtimeClassName": "nvidia",
+    "gpuResource": "nvidia.com/mig-3g.40gb",
+}
+
+
+def operator_pod(docs: list[dict]) -> dict:
+    return one(docs, "Deployment")["spec"]["template"]["spec"]
+
+
+# ----------------------------------------------------------------------------- monitoring
+
+
+def test_no_monitors_or_dashboard_by_default(render):
+    docs = render()
+    assert not find(docs, "ServiceMonitor") and not find(docs, "PodMonitor")
+    assert not find(docs, "ConfigMap")
+
+
+def test_monitors_when_enabled_carry_additional_labels(render):
+    docs = render({"metrics": {"serviceMonitor": {
+        "enabled": True, "additionalLabels": {"release": "kube-prometheus-stack"}}}})
+    for kind in ("ServiceMonitor", "PodMonitor"):
+        monitor = one(docs, kind)
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_service_monitor_selects_the_operator_service(render):
+    docs = render({"metrics": {"serviceMonitor": {"enabled": True}}})
+    service = one(docs, "Service")
+    selector = one(docs, "ServiceMonitor")["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    assert [p["name"] for p in service["spec"]["ports"]] == ["metrics"]
+
+
+def test_pod_monitor_selects_workload_pods_by_the_operators_labels(render):
+    """The selector matches the labels naming.py gives children, on the servers' port."""
+    monitor = one(render({"metrics": {"serviceMonitor": {"enabled": True}}}), "PodMonitor")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= naming.labels("run", "generator", "serve").items()
+    assert monitor["spec"]["namespaceSelector"] == {"any": True}
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    pods = child_pods(Settings(), gpu_run_spec())
+    server_ports = {p["name"] for p in pods["r-generator"]["containers"][0]["ports"]}
+    assert endpoint["port"] in server_ports and endpoint["port"] == "metrics"
+
+
+def test_pod_monitor_follows_watched_namespaces(render):
+    docs = render({"operator": {"watchNamespaces": ["team-a"]},
+                   "metrics": {"serviceMonitor": {"enabled": True}}})
+    selector = one(docs, "PodMonitor")["spec"]["namespaceSelector"]
+    assert selector == {"matchNames": ["team-a"]}
+
+
+def test_dashboard_configmap_has_the_grafana_label_and_valid_json(render):
+    docs = render({"dashboards": {"enabled": True, "namespace": "monitoring"}})
+    config_map = one(docs, "ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["namespace"] == "monitoring"
+    assert json.loads(config_map["data"]["dart.json"])["uid"] == "dart-overview"
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+def test_operator_settings_are_accepted_by_the_operator(render):
+    """Every env var the chart sets is one the operator reads, and it parses them."""
+    env = operator_env(render(None, CI_VALUES))
+    settings = load_settings(env)  # fails on an unknown DART_* name (extra="forbid")
+    assert settings.image_workload.endswith("@sha256:" + "0123456789abcdef" * 4)
+    assert settings.server_image == "registry.example.com/ml/dart-runtime:0.1.0-vllm-nightly"
+    assert settings.watch_namespaces == ["dart-runs", "research"]
+    assert settings.peering == "dart"
+
+
+def test_default_settings_parse(render):
+    settings = load_settings(operator_env(render()))
+    assert settings.image_workload == "ghcr.io/dart-ai/dart-runtime:0.1.0"
+    assert settings.node_pools == {} and settings.watch_namespaces == []
+    assert settings.workload_service_account is None  # cluster-wide: the namespace default
+
+
+def test_node_pools_reach_the_operator_settings(render):
+    env = operator_env(render({"nodePools": {"gpu-a100": GPU_POOL, "cpu": {}}}))
+    pools = load_settings(env).node_pools
+    assert set(pools) == {"gpu-a100", "cpu"}
+    pool = pools["gpu-a100"]
+    assert pool.node_selector == GPU_POOL["nodeSelector"]
+    assert pool.tolerations == GPU_POOL["tolerations"]
+    assert pool.affinity == GPU_POOL["affinity"]
+    assert pool.runtime_class_name == "nvidia"
+    assert pool.gpu_resource == "nvidia.com/mig-3g.40gb"
+    assert pools["cpu"].gpu_resource == "nvidia.com/gpu"
+
+
+def test_node_pools_are_applied_to_every_child_pod(render):
+    settings = load_settings(operator_env(render({"nodePools": {"gpu-a100": GPU_POOL}})))
+    pods = child_pods(settings, gpu_run_spec("gpu-a100"))
+    assert len(pods) >= 6  # two servers and a Job per stage
+    for name, pod in pods.items():
+        assert pod["nodeSelector"] == GPU_POOL["nodeSelector"], name
+        assert pod["tolerations"] == GPU_POOL["tolerations"], name
+        assert pod["affinity"] == GPU_POOL["affinity"], name
+        assert pod["runtimeClassName"] == "nvidia", name
+        limits = pod["containers"][0]["resources"]["limits"]
+        assert limits["nvidia.com/mig-3g.40gb"] == "1", name
+
+
+def test_node_pool_with_an_unknown_key_is_rejected(helm, render):
+    done = run_helm(helm, "template", "x", str(CHART), "--set", "nodePools.gpu.nodeSelectr.a=b")
+    assert done.returncode != 0 and "nodeSelectr" in done.stderr
+
+
+def test_pull_secrets_reach_operator_pod_service_accounts_and_every_child(render):
+    docs = render({"imagePullSecrets": ["regcred", "mirror"],
+                   "operator": {"watchNamespaces": ["runs"]}})
+    expected = [{"name": "regcred"}, {"name": "mirror"}]
+    assert operator_pod(docs)["imagePullSecrets"] == expected
+    for account in find(docs, "ServiceAccount"):
+        assert account["imagePullSecrets"] == expected
+    settings = load_settings(operator_env(docs))
+    assert settings.image_pull_secrets == ["regcred", "mirror"]
+    pods = child_pods(settings, gpu_run_spec(pull_secrets=("run-own",)))
+    for name, pod in pods.items():
+        assert pod["imagePullSecrets"] == [*expected, {"name": "run-own"}], name
+
+
+def test_no_pull_secrets_by_default(render):
+    docs = render()
+    assert "imagePullSecrets" not in operator_pod(docs)
+    assert load_settings(operator_env(docs)).image_pull_secrets == []
+
+
+def test_workload_service_account_per_watched_namespace(render):
+    docs = render({"operator": {"watchNamespaces": ["a", "b"]}})
+    accounts = [a for a in find(docs, "ServiceAccount") if a["metadata"]["namespace"] != NAMESPACE]
+    assert sorted(a["metadata"]["namespace"] for a in accounts) == ["a", "b"]
+    assert all(a["automountServiceAccountToken"] is False for a in accounts)
+    name = load_settings(operator_env(docs)).workload_service_account
+    assert {a["metadata"]["name"] for a in accounts} == {name}
+
+
+# ----------------------------------------------------------------------------- operator pod
+
+
+def test_operator_runs_non_root_with_read_only_root_filesystem(render):
+    pod = operator_pod(render())
+    container = pod["containers"][0]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert set(container["resources"]["requests"]) == {"cpu", "memory"}
+
+
+def test_operator_probes_hit_the_kopf_liveness_endpoint(render):
+    docs = render()
+    container = operator_pod(docs)["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    liveness = load_settings(operator_env(docs)).liveness_endpoint
+    for probe in ("livenessProbe", "readinessProbe"):
+        get = container[probe]["httpGet"]
+        assert liveness == f"http://0.0.0.0:{ports[get['port']]}{get['path']}"
+    assert load_settings(operator_env(docs)).metrics_port == ports["metrics"]
+
+
+def test_standalone_operator_is_recreated_not_surged(render):
+    assert one(render(), "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_two_replicas_without_peering_fail(helm):
+    done = run_helm(helm, "template", "x", str(CHART), "--set", "operator.replicas=2")
+    assert done.returncode != 0 and "operator.peering" in done.stderr
+
+
+# ----------------------------------------------------------------------------- network policy
+
+
+def test_no_network_policy_by_default(render):
+    assert not find(render(), "NetworkPolicy")
+
+
+def test_network_policy_fences_servers_to_the_stages_that_call_them(render):
+    docs = render({"networkPolicy": {"enabled": True},
+                   "operator": {"watchNamespaces": ["runs"]}})
+    policy = one(docs, "NetworkPolicy", "dart-inference-servers")
+    assert policy["metadata"]["namespace"] == "runs"
+    server_labels = naming.labels("r", "generator", "serve")
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= server_labels.items()
+    grpc_rule, metrics_rule = policy["spec"]["ingress"]
+    assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
+    (peer,) = grpc_rule["from"]
+    assert set(peer) == {"podSelector"}  # same namespace only
+    (stages,) = peer["podSelector"]["matchExpressions"]
+    assert (stages["key"], set(stages["values"])) == (naming.STAGE_LABEL, set(jobs.SERVED_STAGES))
+    for stage in jobs.SERVED_STAGES:
+        caller = naming.labels("r", stage, stage)
+        assert peer["podSelector"]["matchLabels"].items() <= caller.items()
+    assert "evaluate" not in stages["values"]
+    assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+
+
+def test_network_policy_needs_watched_namespaces(helm):
+    done = run_helm(helm, "template", "x", str(CHART), "--set", "networkPolicy.enabled=true")
+    assert done.returncode != 0 and "watchNamespaces" in done.stderr
+
+
+def test_policy_ports_are_the_server_containers_named_ports():
+    pods = child_pods(Settings(), gpu_run_spec())
+    for server in ("r-generator", "r-scorer"):
+        assert {p["name"] for p in pods[server]["containers"][0]["ports"]} >= {"grpc", "metrics"}
