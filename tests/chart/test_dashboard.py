@@ -13,6 +13,7 @@ DASHBOARD = CHART / "dashboards" / "dart.json"
 REQUIRED_PANELS = {
     "Runs by phase", "Stage durations (mean)", "Stage progress", "Generator tokens/s",
     "Scorer tokens/s", "Generator latency", "Scorer latency", "Weights version",
+    "Learner reward", "Answer-preservation rate", "Published weights version",
 }
 
 
