@@ -79,9 +79,10 @@ def grpo_loss(
     with torch.no_grad():
         clip_fraction = _masked_mean(((ratio - 1.0).abs() > clip_ratio).float(), mask)
         approx_kl_old = _masked_mean((ratio - 1.0) - torch.log(ratio), mask)
+        policy_loss = _sequence_mean(-torch.minimum(unclipped, clipped), mask).mean()
     return LossParts(
         loss=loss,
-        policy_loss=float(_sequence_mean(-torch.minimum(unclipped, clipped), mask).mean()),
+        policy_loss=float(policy_loss),
         kl=float(_masked_mean(kl, mask)),
         clip_fraction=float(clip_fraction),
         approx_kl_old=float(approx_kl_old),
