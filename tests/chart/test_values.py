@@ -228,3 +228,19 @@ def test_policy_ports_are_the_server_containers_named_ports():
     pods = child_pods(Settings(), gpu_run_spec())
     for server in ("r-generator", "r-scorer"):
         assert {p["name"] for p in pods[server]["containers"][0]["ports"]} >= {"grpc", "metrics"}
+
+
+def test_existing_operator_service_account(render):
+    docs = render({"serviceAccount": {"create": False, "name": "ops-managed"}})
+    assert not [a for a in find(docs, "ServiceAccount") if a["metadata"]["name"] == "ops-managed"]
+    assert operator_pod(docs)["serviceAccountName"] == "ops-managed"
+    binding = one(docs, "ClusterRoleBinding")
+    assert binding["subjects"][0]["name"] == "ops-managed"
+
+
+def test_images_default_to_the_chart_app_version_and_a_digest_wins(render):
+    default = operator_pod(render())["containers"][0]["image"]
+    assert default == "ghcr.io/dart-ai/dart-operator:0.1.0"
+    digest = "sha256:" + "ab" * 32
+    pinned = render({"images": {"operator": {"tag": "x", "digest": digest}}})
+    assert operator_pod(pinned)["containers"][0]["image"].endswith("/dart-operator@" + digest)

@@ -62,11 +62,6 @@ creates it only in the watched namespaces, so a cluster-wide operator names it o
 {{- end -}}
 {{- end -}}
 
-{{/* The ClusterRole bound to workload pods. */}}
-{{- define "dart.workloadRoleName" -}}
-{{- printf "%s-workload" (include "dart.fullname" .) -}}
-{{- end -}}
-
 {{/* An image reference "registry/repository:tag" or "registry/repository@digest".
 Call with (dict "image" .Values.images.operator "root" .). */}}
 {{- define "dart.image" -}}
