@@ -51,6 +51,11 @@ def start_server(role: str, model: Path, **overrides) -> BackgroundServer:
 
 
 @pytest.fixture(scope="session")
+def backend() -> str:
+    return BACKEND
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     from dart.models.tiny import build_tiny_model
 
