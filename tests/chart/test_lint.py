@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CHART, CI_VALUES, run_helm
+from chart_manifests import CHART, CI_VALUES, run_helm
 
 
 @pytest.mark.parametrize("values", [None, CI_VALUES], ids=["default", "all-on"])

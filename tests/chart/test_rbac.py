@@ -5,8 +5,7 @@ every call is covered, nothing more is granted, and nothing is a wildcard."""
 from __future__ import annotations
 
 import pytest
-from chart_manifests import find, one
-from conftest import CI_VALUES, NAMESPACE
+from chart_manifests import CI_VALUES, NAMESPACE, find, one
 
 from dart_operator import rbac
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import jsonschema
 import pytest
 import yaml
-from conftest import CHART, CI_VALUES
+from chart_manifests import CHART, CI_VALUES
 
 SCHEMA = json.loads((CHART / "values.schema.json").read_text())
 VALUES_TEXT = (CHART / "values.yaml").read_text()

@@ -5,7 +5,7 @@ Operator objects have no schema there; their shape is checked by hand."""
 from __future__ import annotations
 
 import pytest
-from conftest import CI_VALUES
+from chart_manifests import CI_VALUES
 from kubernetes_validate import utils as kv
 
 OLDEST = "1.29"  # Chart.yaml kubeVersion

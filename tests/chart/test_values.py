@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from chart_manifests import find, one, operator_env
-from conftest import CHART, CI_VALUES, NAMESPACE, run_helm
+from chart_manifests import CHART, CI_VALUES, NAMESPACE, find, one, operator_env, run_helm
 from run_children import child_pods, gpu_run_spec
 
 from dart_operator import jobs, naming
