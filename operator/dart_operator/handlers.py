@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import logging
 import os
@@ -49,11 +50,18 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) ->
     memo.kube = kube_api.Kube(client.ApiClient(await kube_api.load_configuration()))
     memo.locks = collections.defaultdict(asyncio.Lock)
     memo.phases = metrics.PhaseBook()
+    memo.closing = asyncio.Event()
     metrics.serve(ours.metrics_port)
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    """kopf may run this before it has stopped every daemon: tell them to stop first."""
+    memo.closing.set()
+    async with asyncio.timeout(5):
+        for lock in list(memo.locks.values()):
+            async with lock:
+                pass  # a reconcile in flight finishes before the client goes
     await memo.kube.api.close()
 
 
@@ -110,12 +118,19 @@ async def resync(name: str, namespace: str, memo: kopf.Memo, stopped: Any,
                  logger: logging.Logger, **_: Any) -> None:
     """The periodic, level-based pass: progress, deadlines, TTL, and recovery from errors
     that a one-off event handler does not retry."""
-    while not stopped:
+    while not stopped and not memo.closing.is_set():
         try:
             await reconcile_run(memo, namespace, name, poll_progress=True)
         except Exception as error:  # noqa: BLE001 - logged; the next pass retries
             logger.warning(f"reconcile of {namespace}/{name} failed, retrying later: {error}")
-        await stopped.wait(memo.settings.resync_seconds)
+        await pause(memo.closing, memo.settings.resync_seconds)
+
+
+async def pause(closing: asyncio.Event, seconds: float) -> None:
+    """Sleep until the next pass, waking early when the operator shuts down. (kopf's own
+    `stopped.wait()` leaves a helper task behind that fails the operator's shutdown.)"""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(closing.wait(), seconds)
 
 
 def _no_finalizer_for_resync() -> None:

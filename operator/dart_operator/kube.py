@@ -52,7 +52,9 @@ async def load_configuration() -> client.Configuration:
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         config.load_incluster_config(client_configuration=cfg)
     else:
-        await config.load_kube_config(client_configuration=cfg)
+        # Read $KUBECONFIG now: the library's default path is frozen when it is imported.
+        await config.load_kube_config(config_file=os.environ.get("KUBECONFIG"),
+                                      client_configuration=cfg)
     return cfg
 
 
