@@ -178,7 +178,10 @@ def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str
     before = {c.get("type"): c for c in old.get("conditions") or []}
     events = []
     for cond in new.get("conditions") or []:
-        prior = before.get(cond["type"], {})
+        prior = before.get(cond["type"])
+        if prior is None and cond["status"] == "False":
+            continue  # a new run starts with every condition False: not news
+        prior = prior or {}
         if prior.get("status") == cond["status"] and prior.get("reason") == cond["reason"]:
             continue
         bad = cond["type"] in ("Failed", "SpecRefused") and cond["status"] == "True"

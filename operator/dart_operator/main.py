@@ -29,6 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     kopf.run(
         clusterwide=not settings.watch_namespaces,
         namespaces=settings.watch_namespaces,
-        liveness_endpoint=settings.liveness_endpoint or None,
+        liveness_endpoint=settings.liveness_url,
     )
     return 0

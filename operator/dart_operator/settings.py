@@ -2,7 +2,8 @@
 
 A DartRun names what a run needs (GPUs, a node pool name, an image override); how that maps
 onto a given cluster (which nodes, which GPU resource, which registry) is the operator's
-business and comes from here. Read once at startup, validated, frozen.
+business and comes from here. Read once at startup, validated, frozen; an empty variable
+means "use the default".
 
     DART_IMAGE_WORKLOAD             image of every workload pod (jobs and servers)
     DART_IMAGE_SERVER               image of the inference servers (default: the workload image)
@@ -19,7 +20,7 @@ business and comes from here. Read once at startup, validated, frozen.
     DART_RESYNC_SECONDS             period of the level-based resync (and progress polling)
     DART_PROGRESS_URL               template of the learner progress URL
     DART_METRICS_PORT               Prometheus port of the operator (0 disables)
-    DART_LIVENESS_ENDPOINT          kopf liveness endpoint URL ("" disables)
+    DART_LIVENESS_ENDPOINT          kopf liveness endpoint URL ("off" disables)
     DART_WATCH_NAMESPACES           comma-separated namespaces; empty watches the whole cluster
     DART_PEERING                    kopf peering name for HA (empty: standalone)
 """
@@ -94,7 +95,7 @@ class Settings(BaseModel):
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9090
     """Port of the operator's Prometheus endpoint; 0 disables it."""
     liveness_endpoint: str = "http://0.0.0.0:8080/healthz"
-    """kopf's liveness endpoint; empty disables it."""
+    """kopf's liveness endpoint (what the chart's livenessProbe calls); `off` disables it."""
     watch_namespaces: list[str] = []
     """Namespaces to watch; empty watches the whole cluster."""
     peering: str | None = None
@@ -103,6 +104,10 @@ class Settings(BaseModel):
     @property
     def server_image(self) -> str:
         return self.image_server or self.image_workload
+
+    @property
+    def liveness_url(self) -> str | None:
+        return None if self.liveness_endpoint == "off" else self.liveness_endpoint
 
 
 _LISTS = {"image_pull_secrets", "watch_namespaces"}

@@ -28,7 +28,7 @@ def apiserver(tmp_path, monkeypatch):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     for name, value in {
         "DART_METRICS_PORT": "0",
-        "DART_LIVENESS_ENDPOINT": "",
+        "DART_LIVENESS_ENDPOINT": "off",
         "DART_RESYNC_SECONDS": "0.3",
         "DART_IMAGE_WORKLOAD": "registry.example/dart:1.0",
         "DART_PROGRESS_URL": server.url + "/_progress/{namespace}/{service}",
@@ -231,3 +231,28 @@ def test_an_invalid_spec_is_reported_and_nothing_is_created(apiserver):
         assert "nowhere" in condition(api, "Failed")["message"]
     assert not any(c.verb == "create" and c.resource != "events" for c in api.calls)
 
+
+
+def test_spec_edits_to_a_started_stage_are_refused_and_later_ones_applied(apiserver):
+    api = apiserver
+    with running_operator():
+        api.create(make_run())
+        make_servers_available(api)
+        job_status(api, "learn", {"active": 1})
+        wait_until(lambda: status(api).get("phase") == "Running", what="Running")
+        config_before = api.get("ConfigMap", NAMESPACE, f"{RUN}-config")["data"]
+
+        api.patch("DartRun", NAMESPACE, RUN, {"spec": {"learn": {"steps": 999}}})
+        wait_until(lambda: condition(api, "SpecRefused")["status"] == "True", what="refused")
+        assert "learn" in condition(api, "SpecRefused")["message"]
+        assert status(api)["observedGeneration"] == 2
+        assert api.get("ConfigMap", NAMESPACE, f"{RUN}-config")["data"] == config_before
+        wait_until(lambda: "SpecRefused" in event_reasons(api), what="refusal event")
+
+        api.patch("DartRun", NAMESPACE, RUN, {"spec": {"learn": {"steps": 100},
+                                                       "sft": {"epochs": 2}}})
+        wait_until(lambda: condition(api, "SpecRefused")["status"] == "False", what="accepted")
+        wait_until(lambda: "epochs: 2" in api.get("ConfigMap", NAMESPACE, f"{RUN}-config")[
+            "data"]["dartrun.yaml"], what="config updated")
+    assert ("", "configmaps", "update") in {(c.group, c.resource, c.verb) for c in api.calls}
+    assert_calls_within_contract(api)
