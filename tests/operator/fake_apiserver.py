@@ -42,6 +42,8 @@ RESOURCES = {
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("batch", "v1", "jobs"): ("Job", True),
     ("dart.ai", "v1alpha1", "dartruns"): ("DartRun", True),
+    ("apiextensions.k8s.io", "v1", "customresourcedefinitions"):
+        ("CustomResourceDefinition", False),
 }
 WITH_STATUS = {"dartruns", "deployments", "jobs", "pods", "persistentvolumeclaims", "services"}
 PLURALS = {kind: key for key, (kind, _) in RESOURCES.items()}

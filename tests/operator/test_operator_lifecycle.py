@@ -256,3 +256,26 @@ def test_spec_edits_to_a_started_stage_are_refused_and_later_ones_applied(apiser
             "data"]["dartrun.yaml"], what="config updated")
     assert ("", "configmaps", "update") in {(c.group, c.resource, c.verb) for c in api.calls}
     assert_calls_within_contract(api)
+
+
+def test_the_opt_in_real_cluster_check_itself_works(apiserver, monkeypatch, repo):
+    """Keeps the KUBECONFIG-only test from rotting: run its body against the fake server."""
+    import yaml
+    from test_operator_real_cluster import NAMESPACE as REAL_NAMESPACE
+    from test_operator_real_cluster import test_a_run_on_a_real_cluster_starts_suspends_and_goes
+
+    crd = yaml.safe_load((repo / "charts/dart/crds/dartruns.dart.ai.yaml").read_text())
+    apiserver.create(crd)
+    if REAL_NAMESPACE != NAMESPACE:
+        apiserver.create({"apiVersion": "v1", "kind": "Namespace",
+                          "metadata": {"name": REAL_NAMESPACE}})
+    test_a_run_on_a_real_cluster_starts_suspends_and_goes(monkeypatch)
+    assert_calls_within_contract_except_tests(apiserver)
+
+
+def assert_calls_within_contract_except_tests(api: FakeApiServer) -> None:
+    """The test itself creates, patches and deletes the run; everything else is the
+    operator's and must be in the contract."""
+    own = {("dart.ai", "dartruns", verb) for verb in ("create", "patch", "delete")}
+    made = {(c.group, c.resource, c.verb) for c in api.calls} - own
+    assert made <= set(OPERATOR_API_CALLS), sorted(made - set(OPERATOR_API_CALLS))

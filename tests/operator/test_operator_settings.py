@@ -80,3 +80,31 @@ def test_kopf_logs_in_with_the_same_credentials_as_the_operator():
     assert (info.server, info.scheme, info.token) == ("https://k8s.example:6443", "Bearer",
                                                        "s3cret")
     assert info.ca_path == "/ca.crt" and info.insecure is False
+
+
+def test_kopf_is_standalone_by_default_and_peers_when_asked():
+    import kopf
+
+    from dart_operator.handlers import configure_kopf
+
+    alone = kopf.OperatorSettings()
+    configure_kopf(alone, Settings())
+    assert alone.peering.standalone is True
+
+    peered = kopf.OperatorSettings()
+    configure_kopf(peered, Settings(peering="dart", watch_namespaces=["research"]))
+    assert (peered.peering.name, peered.peering.mandatory) == ("dart", True)
+    assert peered.peering.clusterwide is False and not peered.peering.standalone
+    cluster = kopf.OperatorSettings()
+    configure_kopf(cluster, Settings(peering="dart"))
+    assert cluster.peering.clusterwide is True
+
+
+def test_the_resync_daemon_puts_no_finalizer_on_runs():
+    import kopf
+
+    from dart_operator.handlers import resync
+
+    spawning = kopf.get_default_registry()._spawning.get_all_handlers()
+    daemon = next(h for h in spawning if h.fn is resync)
+    assert daemon.requires_finalizer is False
