@@ -95,15 +95,17 @@ def existing(children: Children, ref: Ref) -> dict[str, Any] | None:
 
 def plan(a: Assessment, children: Children, now: datetime) -> Plan:
     """Creates, updates and deletes that converge the children on what the run needs."""
-    if a.ctx is None or a.refused:
+    if a.ctx is None:
         return Plan()  # nothing moves until the spec is usable again
     if a.terminal:
         return Plan(delete=expired(a, children, now))
     want = wanted(a)
     names = {(o["kind"], o["metadata"]["name"]) for o in want}
+    unneeded = [r for r in server_refs(a) if r not in names and existing(children, r)]
+    delete = unneeded + [r for r in stopped_jobs(a) if existing(children, r)]
+    if a.refused:
+        return Plan(delete=delete)  # a refused spec still stops (suspend), never starts
     create = [o for o in want if existing(children, (o["kind"], o["metadata"]["name"])) is None]
     update = [o for o in want if (live := existing(children, (o["kind"], o["metadata"]["name"])))
               and drifted(o, live)]
-    unneeded = [r for r in server_refs(a) if r not in names and existing(children, r)]
-    delete = unneeded + [r for r in stopped_jobs(a) if existing(children, r)]
     return Plan(create=create, update=update, delete=delete)

@@ -24,7 +24,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from dart_operator import kube as kube_api
 from dart_operator import metrics, naming
-from dart_operator.reconcile import reconcile
+from dart_operator.reconcile import Announce, reconcile
 from dart_operator.settings import Settings, load_settings
 
 GROUP, VERSION, PLURAL = "dart.ai", "v1alpha1", "dartruns"
@@ -70,7 +70,8 @@ async def login(**_: Any) -> kopf.ConnectionInfo:
     return kube_api.connection_info(await kube_api.load_configuration())
 
 
-def announcer(run: dict[str, Any]) -> Any:
+def announcer(run: dict[str, Any]) -> Announce:
+    """Events go through kopf's poster (batched, retried) as Kubernetes Events on the run."""
     def announce(kind: str, reason: str, message: str) -> None:
         kopf.event(run, type=kind, reason=reason, message=message)
     return announce

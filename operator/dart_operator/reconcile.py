@@ -4,7 +4,6 @@ besides `kube` and `handlers`; every decision it acts on is made by pure functio
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,8 @@ from dart_operator.stages import CONDITION_OF_STAGE
 Announce = Callable[[str, str, str], None]
 """Post an event about the run: (type, reason, message)."""
 
-log = logging.getLogger(__name__)
+PROGRESS_TIMEOUT_SECONDS = 3.0
+"""A slow learner sidecar delays one resync pass by at most this much."""
 
 
 async def observe(kube: Kube, run: dict[str, Any]) -> Children:
@@ -55,7 +55,6 @@ async def create(kube: Kube, obj: dict[str, Any], announce: Announce) -> bool:
 
 async def apply(kube: Kube, changes: Plan, children: Children, announce: Announce) -> bool:
     """Carry out a plan in order: deletions, updates, creations. False on a conflict."""
-    namespace = None
     for kind, name in changes.delete:
         namespace = children[kind][name]["metadata"]["namespace"]
         await kube.delete(kind, namespace, name)
@@ -74,7 +73,7 @@ async def learner_progress(a: Assessment, settings: Settings) -> dict[str, Any] 
         return None
     service = naming.child_name(a.ctx.name, "learn")
     url = progress.progress_url(settings.progress_url, service, a.ctx.namespace)
-    return await progress.fetch_progress(url, timeout_seconds=3.0)
+    return await progress.fetch_progress(url, timeout_seconds=PROGRESS_TIMEOUT_SECONDS)
 
 
 def record_metrics(a: Assessment, run: dict[str, Any], status: dict[str, Any],

@@ -245,3 +245,16 @@ def test_ttl_removes_children_but_keeps_the_artifacts():
     assert sim.names("PersistentVolumeClaim") == {"demo-artifacts"}
     assert sim.step()["phase"] == "Succeeded"
     assert sim.names("Job") == set()  # a finished run never starts again
+
+
+def test_a_refused_spec_still_honours_suspend():
+    sim = through_learn()
+    sim.job_running("synthesize")
+    sim.run["spec"]["learn"]["steps"] = 500
+    sim.run["spec"]["suspend"] = True
+    sim.step()
+    assert sim.names("Job") == {"demo-learn"} and sim.names("Deployment") == set()
+    assert sim.condition("SpecRefused")["status"] == "True"
+    sim.run["spec"]["suspend"] = False
+    sim.step()
+    assert sim.last_plan == Plan()  # resuming waits for the spec to be reverted
