@@ -120,7 +120,8 @@ def job(ctx: RunContext, stage: str, deadline_seconds: int | None = None) -> dic
     when Kueue admits it, stamped with its inputs' fingerprint."""
     meta = naming.metadata(ctx.run, naming.child_name(ctx.name, stage), stage, stage)
     meta["annotations"] = {naming.INPUTS_ANNOTATION: inputs_hash(ctx.spec, stage)}
-    if ctx.spec.queue_name:
+    template = job_pod(ctx, stage, dict(meta["labels"]))
+    if ctx.spec.queue_name:  # on the Job only: Kueue admits the Job, not its pods
         meta["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
     count, parallel = completions(ctx, stage)
     spec: dict[str, Any] = {
@@ -129,7 +130,7 @@ def job(ctx: RunContext, stage: str, deadline_seconds: int | None = None) -> dic
         "completionMode": "Indexed",
         "backoffLimit": ctx.spec.backoff_limit,
         "suspend": bool(ctx.spec.queue_name),
-        "template": job_pod(ctx, stage, dict(meta["labels"])),
+        "template": template,
     }
     if ctx.settings.pod_failure_policy:
         spec["podFailurePolicy"] = pod_failure_policy()

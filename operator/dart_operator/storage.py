@@ -12,12 +12,16 @@ from dart_operator.pods import CONFIG_FILE, RunContext
 
 
 def run_document(ctx: RunContext) -> dict[str, Any]:
-    """The DartRun as workloads load it (`--config`): defaults filled in, no server fields."""
+    """The DartRun as workloads load it (`--config`): defaults filled in, no server fields.
+    `suspend` is left out: pausing is the operator's business, and toggling it should not
+    rewrite the file every pod reads."""
+    spec = ctx.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    spec.pop("suspend", None)
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "metadata": {"name": ctx.name, "namespace": ctx.namespace},
-        "spec": ctx.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "spec": spec,
     }
 
 

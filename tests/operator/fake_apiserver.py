@@ -321,9 +321,12 @@ class FakeApiServer:
         watching = request.query.get("watch") in ("true", "1")
         verb = self._verb(request.method, name, watching)
         resource = f"{plural}/{sub}" if sub else plural
-        self.calls.append(Call(request.method, path, group, resource, verb, namespace, name))
+        body = await request.json() if request.can_read_body else None
+        named = name or (body or {}).get("metadata", {}).get("name") if verb == "create" else name
+        self.calls.append(Call(request.method, path, group, resource, verb, namespace, named))
         try:
-            return await self._serve_verb(request, verb, (group, plural, namespace, name), sub)
+            return await self._serve_verb(request, verb, (group, plural, namespace, name), sub,
+                                          body)
         except web.HTTPConflict as error:
             return status_error(409, error.reason, f"{plural} {name}: {error.reason}")
         except KeyError:
@@ -339,7 +342,7 @@ class FakeApiServer:
                 "DELETE": "delete" if name else "deletecollection"}[method]
 
     async def _serve_verb(self, request: web.Request, verb: str, key: tuple,
-                          sub: str | None) -> web.StreamResponse:
+                          sub: str | None, body: Any) -> web.StreamResponse:
         group, plural, namespace, name = key
         if verb == "list":
             return web.json_response(self._list(group, plural, namespace,
@@ -348,14 +351,13 @@ class FakeApiServer:
             return await self._watch(request, group, plural, namespace)
         if verb == "get":
             return web.json_response(copy.deepcopy(self.objects[key]))
-        body = await request.json() if request.can_read_body else None
         if verb == "create":
             meta = body.setdefault("metadata", {})
             meta["namespace"] = namespace
             if "name" not in meta and "generateName" in meta:
                 meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
-            created = await self._locked(self._create, body, (group, plural, namespace,
-                                                              body["metadata"]["name"]))
+            key = (group, plural, namespace, meta["name"])
+            created = await self._locked(self._create, body, key)
             return web.json_response(created, status=201)
         if verb == "delete":
             return web.json_response(await self._locked(self._delete, key))

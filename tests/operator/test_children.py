@@ -68,6 +68,13 @@ def test_config_map_holds_a_loadable_run_document():
     assert loaded.metadata.name == "demo"
 
 
+def test_suspending_does_not_rewrite_the_config_workloads_read():
+    run = make_run()
+    before = storage.config_map(context(run))
+    run["spec"]["suspend"] = True
+    assert storage.config_map(context(run)) == before
+
+
 def test_existing_claim_is_used_and_no_claim_is_created():
     spec = {**make_run()["spec"], "artifacts": {"existingClaim": "shared"}}
     ctx = context(make_run(spec))
@@ -208,6 +215,7 @@ def test_kueue_queue_labels_every_job_and_creates_it_suspended():
     for stage in jobs.STAGE_ORDER:
         job = jobs.job(ctx, stage)
         assert job["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] == "research-gpus"
+        assert naming.KUEUE_QUEUE_LABEL not in job["spec"]["template"]["metadata"]["labels"]
         assert job["spec"]["suspend"] is True
     assert jobs.job(context(make_run()), "learn")["spec"]["suspend"] is False
 

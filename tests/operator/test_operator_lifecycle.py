@@ -80,6 +80,32 @@ def set_suspend(api: FakeApiServer, value: bool) -> None:
     api.patch("DartRun", NAMESPACE, RUN, {"spec": {"suspend": value}})
 
 
+SERVERS_UP = [(action, kind, f"{RUN}-{server}") for server in ("generator", "scorer")
+              for action, kind in (("create", "deployments"), ("create", "services"))]
+SERVERS_DOWN = [("delete", kind, name) for _, kind, name in SERVERS_UP]
+EXPECTED_CHANGES = [
+    ("create", "configmaps", f"{RUN}-config"),
+    ("create", "persistentvolumeclaims", f"{RUN}-artifacts"),
+    *SERVERS_UP,
+    ("create", "services", f"{RUN}-learn"),
+    ("create", "jobs", f"{RUN}-learn"),
+    *SERVERS_DOWN,                                 # suspended
+    ("delete", "jobs", f"{RUN}-learn"),
+    *SERVERS_UP,                                   # resumed
+    ("create", "jobs", f"{RUN}-learn"),
+    ("create", "jobs", f"{RUN}-synthesize"),
+    *SERVERS_DOWN,                                 # no later stage needs them
+    ("create", "jobs", f"{RUN}-sft"),
+    ("create", "jobs", f"{RUN}-evaluate"),
+]
+
+
+def changes(api: FakeApiServer) -> list[tuple[str, str, str | None]]:
+    """Writes the operator made to children, in order."""
+    return [(c.verb, c.resource, c.name) for c in api.calls
+            if c.verb in ("create", "update", "delete") and c.resource != "events"]
+
+
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -152,6 +178,9 @@ def test_a_run_from_creation_through_failure_retry_suspend_and_success_to_deleti
         for reason in ("ServersReady", "Learned", "Suspended", "Synthesized", "FineTuned",
                        "Evaluated", "Ready", "Phase"):
             wait_until(lambda r=reason: r in event_reasons(api), what=f"event {reason}")
+
+        # exactly these changes, in this order (sample-controller style)
+        assert changes(api) == EXPECTED_CHANGES
 
         # the operator's metrics saw it all
         wait_until(lambda: sample("dart_operator_runs", phase="Succeeded") == 1, what="gauge")
