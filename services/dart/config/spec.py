@@ -171,6 +171,12 @@ class SyntheticSource(SpecModel):
     """Training demonstrations (expert style) to adapt."""
     eval_size: Annotated[int, Field(ge=1, le=100_000)] = 200
     """Problems per evaluation split (in-domain, retention, ood)."""
+    expert_style: Literal["expert", "expert-short"] = "expert"
+    """Style of the demonstrations: `expert` (wordy, ~3.5x the native length) or
+    `expert-short` (foreign layout at native length, to separate style from length)."""
+    replay_fraction: Annotated[float, Field(ge=0.0, le=0.9)] = 0.2
+    """Fraction of demonstrations that replay old skills (addition), so SFT keeps them and
+    retention is measurable."""
 
 
 class ReasoningGymSource(SpecModel):

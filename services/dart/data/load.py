@@ -1,0 +1,106 @@
+"""Load the demonstrations a run adapts, and its evaluation sets, from the DartRun spec.
+
+    verifier = verifier_for(spec)
+    demos = load_demonstrations(spec.dataset, verifier)       # .rows, .summary
+    held_out = load_eval_set(spec.evaluate.sets[0], spec.dataset, verifier)
+
+Every source (a file, the synthetic task, reasoning-gym) goes through the same row checks
+(dart.data.rows): bad rows are counted and skipped, too many fail the load in one sentence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dart.config.spec import FieldMapping
+from dart.data.rows import DemonstrationSet, check_bad_fraction, judge_records
+from dart.data.sources import detect_format, read_records, resolve_path
+
+GENERATED_FIELDS = FieldMapping()  # generators write question / solution / answer
+
+
+def load_demonstrations(dataset, verifier, *, base_dir: Path | None = None) -> DemonstrationSet:
+    """The training demonstrations of `dataset` (a spec `Dataset`), checked and limited."""
+    source, records, fields = _training_records(dataset, base_dir)
+    rows, summary = judge_records(records, fields, verifier, source)
+    check_bad_fraction(summary, dataset.max_bad_fraction)
+    if dataset.limit is not None:
+        rows = rows[:dataset.limit]
+        summary.kept = len(rows)
+    return DemonstrationSet(rows, summary)
+
+
+def load_eval_set(eval_set, dataset, verifier, *, base_dir: Path | None = None
+                  ) -> DemonstrationSet:
+    """Held-out problems of one spec `EvalSet`: a generator split or a file. A solution is
+    not required here, only a question and a gold answer."""
+    source, records, fields = _eval_records(eval_set, dataset, base_dir)
+    rows, summary = judge_records(records, fields, verifier, source, require_solution=False)
+    check_bad_fraction(summary, dataset.max_bad_fraction)
+    return DemonstrationSet(rows, summary)
+
+
+def _training_records(dataset, base_dir: Path | None):
+    if dataset.file is not None:
+        return _file_records(dataset.file, base_dir) + (dataset.fields,)
+    if dataset.synthetic is not None:
+        return "synthetic:train", _synthetic_train(dataset.synthetic), GENERATED_FIELDS
+    rg = dataset.reasoning_gym
+    rows = _reasoning_gym_train(rg)
+    return f"reasoning-gym:{rg.task}", rows, GENERATED_FIELDS
+
+
+def _eval_records(eval_set, dataset, base_dir: Path | None):
+    if eval_set.file is not None:
+        return _file_records(eval_set.file, base_dir) + (dataset.fields,)
+    if dataset.synthetic is not None:
+        return f"synthetic:{eval_set.split}", _synthetic_eval(dataset.synthetic, eval_set.split), \
+            GENERATED_FIELDS
+    if dataset.reasoning_gym is not None:
+        rows = _reasoning_gym_eval(dataset.reasoning_gym, eval_set.split)
+        return f"reasoning-gym:{eval_set.split}", rows, GENERATED_FIELDS
+    raise _no_generator(eval_set)
+
+
+def _file_records(file_source, base_dir: Path | None) -> tuple[str, object]:
+    path = resolve_path(file_source.path, base_dir)
+    fmt = detect_format(path, file_source.format)
+    return str(path), read_records(path, fmt, file_source.split)
+
+
+def _synthetic_train(source) -> list[dict]:
+    from dart.data.synthetic import generate_split
+
+    return generate_split("train", seed=source.seed, size=source.train_size,
+                          style=source.expert_style, replay_fraction=source.replay_fraction)
+
+
+def _synthetic_eval(source, split: str) -> list[dict]:
+    from dart.data.synthetic import EVAL_SPLITS, generate_split
+    from dart.errors import UserError
+
+    if split not in EVAL_SPLITS:
+        raise UserError(f"evaluation split {split!r} is not a synthetic-task split; choose one "
+                        f"of: {', '.join(EVAL_SPLITS)}")
+    return generate_split(split, seed=source.seed, size=source.eval_size)
+
+
+def _reasoning_gym_train(source) -> list[dict]:
+    from dart.data.reasoning_gym import generate_task
+
+    return generate_task(source.task, size=source.size, seed=source.seed)
+
+
+def _reasoning_gym_eval(source, split: str) -> list[dict]:
+    from dart.data.reasoning_gym import generate_eval_split
+
+    exclude = {r["question"] for r in _reasoning_gym_train(source)}
+    return generate_eval_split(source.task, split, size=source.eval_size, seed=source.seed,
+                               exclude=exclude)
+
+
+def _no_generator(eval_set):
+    from dart.errors import UserError
+
+    return UserError(f"evaluation set {eval_set.name!r} names split {eval_set.split!r}, but the "
+                     "dataset is a file; give the set a file instead")
