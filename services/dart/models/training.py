@@ -47,16 +47,14 @@ def train_on_pairs(
     model, tokenizer, pairs: Sequence[Pair], *, steps: int, batch_size: int, lr: float,
     seed: int, on_step: Callable[[int, float], None] | None = None,
 ) -> None:
-    """Train `model` in place for `steps` AdamW steps on shuffled batches of `pairs`."""
-    encoded = [encode_pair(tokenizer, p, c) for p, c in pairs]
-    rng = random.Random(seed)
+    """Train `model` in place for `steps` AdamW steps on batches of similar-length `pairs`."""
+    batches = LengthBuckets([encode_pair(tokenizer, p, c) for p, c in pairs], batch_size, seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, steps, lr, warmup=max(1, steps // 20))
-        batch = collate(rng.sample(encoded, batch_size), tokenizer.pad_token_id)
-        loss = model(**batch).loss
+        loss = model(**collate(batches.sample(), tokenizer.pad_token_id)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -64,3 +62,20 @@ def train_on_pairs(
         if on_step is not None:
             on_step(step, loss.item())
     model.eval()
+
+
+class LengthBuckets:
+    """Random batches of examples of similar length: padding is compute on CPU, and the
+    task's examples come in a few lengths (one or two operations)."""
+
+    def __init__(self, encoded: Sequence, batch_size: int, seed: int, width: int = 24):
+        self.rng, self.batch_size = random.Random(seed), batch_size
+        buckets: dict[int, list] = {}
+        for example in encoded:
+            buckets.setdefault(len(example[0]) // width, []).append(example)
+        self.buckets = [b for _, b in sorted(buckets.items())]
+        self.weights = [len(b) for b in self.buckets]
+
+    def sample(self) -> list:
+        bucket = self.rng.choices(self.buckets, weights=self.weights)[0]
+        return self.rng.sample(bucket, min(self.batch_size, len(bucket)))
