@@ -4,14 +4,26 @@ walking the desired-state functions through a run's life without any I/O."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from operator_kinds import assert_valid
 
 from dart_operator.assess import Children, assess
 from dart_operator.conditions import build_status
 from dart_operator.desired import Plan, plan
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+_VALID: set[str] = set()
+
+
+def assert_valid_once(obj: dict[str, Any]) -> None:
+    """Every object a plan writes is valid Kubernetes; identical ones are checked once."""
+    key = json.dumps(obj, sort_keys=True)
+    if key not in _VALID:
+        assert_valid(obj)
+        _VALID.add(key)
 
 
 class Sim:
@@ -37,6 +49,7 @@ class Sim:
         for kind, name in changes.delete:
             del self.children[kind][name]
         for obj in changes.update + changes.create:
+            assert_valid_once(obj)
             stored = copy.deepcopy(obj)
             stored["metadata"].setdefault("generation", 1)
             stored["metadata"]["resourceVersion"] = "1"

@@ -98,3 +98,26 @@ def test_a_finished_run_keeps_its_status_and_only_follows_the_generation():
     status = sim.step()
     assert status["phase"] == "Succeeded" and status["observedGeneration"] == 3
     assert sim.children == {}
+
+
+def test_the_status_uses_exactly_the_fields_of_the_crd_status_model():
+    from dart.config.crd import PRINTER_COLUMNS
+    from dart.config.status import Condition, DartRunStatus, StageProgress
+
+    def aliases(model):
+        return {field.alias or name for name, field in model.model_fields.items()}
+
+    sim = Sim(make_run(), SETTINGS)
+    sim.step()
+    sim.servers_available()
+    sim.step()
+    sim.job_done("learn")
+    status = sim.step()
+    assert set(status) <= aliases(DartRunStatus)
+    assert all(set(c) <= aliases(Condition) for c in status["conditions"])
+    assert set(status["progress"]) <= aliases(StageProgress)
+    DartRunStatus.model_validate(status)
+    for column in PRINTER_COLUMNS:
+        path = column["jsonPath"].split(".")[1:]
+        if path[0] == "status":
+            assert path[1] in aliases(DartRunStatus), column
