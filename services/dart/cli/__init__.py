@@ -16,7 +16,9 @@ import sys
 from dart.errors import UserError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
-COMMAND_MODULES = ("validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run")
+COMMAND_MODULES = (
+    "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "tiny_models",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

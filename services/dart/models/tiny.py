@@ -56,13 +56,13 @@ def build_tiny_model(out_dir: Path, *, size: str = "target", seed: int = 0) -> P
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
-    with _staging_dir(out_dir) as staging:
+    with staging_dir(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
     return out_dir
 
 
-class _staging_dir:
+class staging_dir:
     """A sibling temp folder that replaces `target` on success and vanishes on failure."""
 
     def __init__(self, target: Path):

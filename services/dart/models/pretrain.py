@@ -1,0 +1,164 @@
+"""Pre-train the tiny target on its native skills and derive the mapper's starting point.
+
+    from dart.models.pretrain import PretrainRecipe, pretrain_tiny_models
+    paths = pretrain_tiny_models(Path("tiny-models"))      # -> tiny-models/{target,mapper}
+    # or: dart tiny-models --out tiny-models --pretrain
+
+1. target: a fresh tiny model trained on native-style solutions of the old skills (addition,
+   chained addition), so it has a style of its own and skills to retain.
+2. mapper: the trained target, further trained to rewrite expert-style (both expert styles)
+   solutions of the *old* skills into its native style, plus some native solving so it stays
+   a model of that style. It never sees the new skill: carrying the rewriting over to the new
+   skill's demonstrations is the work left for RL (examples/synthetic-task.md).
+
+Each model folder holds a marker with the recipe's fingerprint; a folder whose marker matches
+is reused, anything else is rebuilt in a staging folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from dart.data.synthetic import generate_split
+from dart.models.tiny import build_tiny_model, staging_dir
+from dart.models.training import train_on_pairs
+from dart.prompts import (
+    PROMPT_FORMAT_VERSION,
+    mapper_prompt_and_completion,
+    target_prompt_and_completion,
+)
+
+MARKER = "dart-pretrain.json"
+RECIPE_VERSION = "tiny-pretrain-v1"  # bump when the task, styles or training code change
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PretrainRecipe:
+    """Everything that decides the pre-trained weights; its fingerprint names the cache."""
+
+    seed: int = 0
+    target_corpus: int = 20_000
+    """Native-style old-skill problems the target trains on."""
+    target_steps: int = 800
+    target_lr: float = 3e-3
+    batch_size: int = 32
+    mapper_corpus: int = 4_000
+    """Old-skill problems rendered expert -> native for the mapper's rewriting practice."""
+    mapper_steps: int = 300
+    mapper_lr: float = 1e-3
+    mapper_native_fraction: float = 0.25
+    """Share of the mapper's batches that are plain native solving (keeps its own style)."""
+
+    def fingerprint(self) -> str:
+        payload = asdict(self) | {"recipe": RECIPE_VERSION, "prompts": PROMPT_FORMAT_VERSION}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TinyModelPaths:
+    target: Path
+    mapper: Path
+
+
+def pretrain_tiny_models(out_dir: Path, recipe: PretrainRecipe = PretrainRecipe(), *,
+                         progress: Progress = print, threads: int = 2) -> TinyModelPaths:
+    """Pre-trained target and mapper under `out_dir`, reused when their markers match."""
+    torch.set_num_threads(min(threads, torch.get_num_threads()))
+    paths = TinyModelPaths(Path(out_dir) / "target", Path(out_dir) / "mapper")
+    if not is_current(paths.target, recipe):
+        _build(paths.target, recipe, progress, _train_target, "target")
+    if not is_current(paths.mapper, recipe):
+        _build(paths.mapper, recipe, progress, _train_mapper(paths.target), "mapper")
+    progress(f"tiny models ready in {out_dir} (recipe {recipe.fingerprint()})")
+    return paths
+
+
+def is_current(model_dir: Path, recipe: PretrainRecipe) -> bool:
+    """True when `model_dir` was built by this exact recipe."""
+    marker = Path(model_dir) / MARKER
+    if not marker.exists():
+        return False
+    return json.loads(marker.read_text()).get("fingerprint") == recipe.fingerprint()
+
+
+def _build(model_dir: Path, recipe: PretrainRecipe, progress: Progress, train, name: str):
+    progress(f"{name}: building (recipe {recipe.fingerprint()})")
+    started = time.perf_counter()
+    with staging_dir(model_dir) as staging:
+        model, tokenizer = train(staging, recipe, progress)
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        seconds = round(time.perf_counter() - started, 1)
+        marker = {"fingerprint": recipe.fingerprint(), "recipe": asdict(recipe),
+                  "recipe_version": RECIPE_VERSION, "prompt_format_version": PROMPT_FORMAT_VERSION,
+                  "train_seconds": seconds}
+        (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+    progress(f"{name}: done in {seconds} s -> {model_dir}")
+
+
+def _load(path: Path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+def _train_target(staging: Path, recipe: PretrainRecipe, progress: Progress):
+    """A fresh tiny model trained on native-style solutions of the old skills."""
+    model, tokenizer = _load(build_tiny_model(staging / "init", seed=recipe.seed))
+    rows = generate_split("pretrain", seed=recipe.seed, size=recipe.target_corpus)
+    pairs = [target_prompt_and_completion(tokenizer, r["question"], r["solution"]) for r in rows]
+    _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr, recipe, progress)
+    _remove_tree(staging / "init")
+    return model, tokenizer
+
+
+def _train_mapper(target_dir: Path):
+    def train(staging: Path, recipe: PretrainRecipe, progress: Progress):
+        """The trained target, taught to rewrite old-skill expert solutions natively."""
+        model, tokenizer = _load(target_dir)
+        pairs = mapper_pairs(tokenizer, recipe)
+        _train(model, tokenizer, pairs, recipe.mapper_steps, recipe.mapper_lr, recipe, progress)
+        return model, tokenizer
+
+    return train
+
+
+def mapper_pairs(tokenizer, recipe: PretrainRecipe) -> list[tuple[str, str]]:
+    """Rewrite practice (expert or expert-short -> native, old skills) plus native solving."""
+    seed, size = recipe.seed + 1, recipe.mapper_corpus  # other problems than the target's
+    native = generate_split("pretrain", seed=seed, size=size, style="native")
+    experts = [generate_split("pretrain", seed=seed, size=size, style=s)
+               for s in ("expert", "expert-short")]
+    pairs = [mapper_prompt_and_completion(tokenizer, n["question"], experts[i % 2][i]["solution"],
+                                          n["solution"]) for i, n in enumerate(native)]
+    solving = int(len(pairs) * recipe.mapper_native_fraction / (1 - recipe.mapper_native_fraction))
+    pairs += [target_prompt_and_completion(tokenizer, n["question"], n["solution"])
+              for n in native[:solving]]
+    return pairs
+
+
+def _train(model, tokenizer, pairs, steps: int, lr: float, recipe: PretrainRecipe,
+           progress: Progress) -> None:
+    started = time.perf_counter()
+
+    def report(step: int, loss: float) -> None:
+        if step % 50 == 0 or step == steps - 1:
+            elapsed = time.perf_counter() - started
+            progress(f"  step {step + 1}/{steps}  loss {loss:.4f}  {elapsed:.0f} s")
+
+    train_on_pairs(model, tokenizer, pairs, steps=steps, batch_size=recipe.batch_size, lr=lr,
+                   seed=recipe.seed, on_step=report)
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
