@@ -41,8 +41,9 @@ def test_dart_operator_runs_serves_metrics_and_liveness_and_stops_on_sigterm(tmp
         try:
             wait_until(lambda: api.get("Deployment", NAMESPACE, "demo-scorer"), timeout=30,
                        what="the operator's first reconcile")
-            text = wait_until(lambda: fetch(f"http://127.0.0.1:{metrics_port}/metrics"))
-            assert 'dart_operator_reconciles_total{result="success"}' in text
+            reconciled = 'dart_operator_reconciles_total{result="success"}'
+            wait_until(lambda: reconciled in fetch(f"http://127.0.0.1:{metrics_port}/metrics"),
+                       what="metrics of the first reconcile")
             assert wait_until(lambda: fetch(f"http://127.0.0.1:{live_port}/healthz"))
         finally:
             proc.send_signal(signal.SIGTERM)
