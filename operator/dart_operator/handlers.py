@@ -77,18 +77,25 @@ def announcer(run: dict[str, Any]) -> Announce:
     return announce
 
 
+async def fresh_run(memo: kopf.Memo, namespace: str, name: str) -> dict[str, Any] | None:
+    """The run as it is now in the API (events may carry stale copies); None once gone."""
+    try:
+        return await memo.kube.get("DartRun", namespace, name)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
 async def reconcile_run(memo: kopf.Memo, namespace: str, name: str, *,
                         poll_progress: bool = False) -> None:
-    """Reconcile the run as it is now in the API (events may carry stale copies)."""
+    """One reconcile of one run, never two of the same run at once."""
     async with memo.locks[(namespace, name)]:
         with metrics.RECONCILE_SECONDS.time():
-            try:
-                run = await memo.kube.get("DartRun", namespace, name)
-            except ApiException as error:
-                if error.status == 404:
-                    memo.phases.record((namespace, name), None)
-                    return
-                raise
+            run = await fresh_run(memo, namespace, name)
+            if run is None:
+                memo.phases.record((namespace, name), None)
+                return
             try:
                 status = await reconcile(memo.kube, run, memo.settings, announcer(run),
                                          poll_progress=poll_progress)
@@ -103,6 +110,7 @@ async def run_changed(type: str, name: str, namespace: str, memo: kopf.Memo,
                       **_: Any) -> None:
     if type == "DELETED":
         memo.phases.record((namespace, name), None)
+        memo.locks.pop((namespace, name), None)
         return
     await reconcile_run(memo, namespace, name)
 
