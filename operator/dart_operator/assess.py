@@ -39,7 +39,6 @@ class Assessment:
     """None when the spec cannot be used (then `failure` says why)."""
     stages: dict[str, StageState]
     servers_ready: bool = False
-    servers_exist: bool = False
     failure: Failure | None = None
     current: str | None = None
     """First stage not yet succeeded; None when every stage is done."""
@@ -146,7 +145,6 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
         ctx=ctx,
         stages=stages,
         servers_ready=servers_ready(ctx, children),
-        servers_exist=bool(children.get("Deployment")),
         failure=first_failure(ctx, stages, children, left),
         current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
         refused=refused_stages(ctx, children),
