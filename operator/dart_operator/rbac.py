@@ -20,6 +20,7 @@ CHILD_API_CALLS: tuple[ApiCall, ...] = (
     ("", "configmaps", "list"),
     ("", "configmaps", "create"),
     ("", "configmaps", "update"),              # the spec changed (and was accepted)
+    ("", "configmaps", "delete"),              # TTL after the run finished
     ("", "persistentvolumeclaims", "list"),
     ("", "persistentvolumeclaims", "create"),
     ("", "services", "list"),

@@ -308,3 +308,26 @@ def assert_calls_within_contract_except_tests(api: FakeApiServer) -> None:
     own = {("dart.ai", "dartruns", verb) for verb in ("create", "patch", "delete")}
     made = {(c.group, c.resource, c.verb) for c in api.calls} - own
     assert made <= set(OPERATOR_API_CALLS), sorted(made - set(OPERATOR_API_CALLS))
+
+
+def test_the_resync_enforces_the_deadline_and_the_ttl_without_any_event(apiserver):
+    api = apiserver
+    with running_operator():
+        api.create(make_run({**MINIMAL_SPEC, "activeDeadlineSeconds": 2}))
+        make_servers_available(api)
+        job_status(api, "learn", {"active": 1})
+        wait_until(lambda: status(api).get("phase") == "Failed", timeout=10, what="deadline")
+        assert condition(api, "Failed")["reason"] == "DeadlineExceeded"
+        wait_until(lambda: not names(api, "Job"), what="running Job stopped")
+
+        api.delete("DartRun", NAMESPACE, RUN)
+        api.create(make_run({**MINIMAL_SPEC, "ttlSecondsAfterFinished": 1}))
+        make_servers_available(api)
+        for stage in ("learn", "synthesize", "sft", "evaluate"):
+            complete(api, stage)
+        wait_until(lambda: status(api).get("phase") == "Succeeded", what="Succeeded")
+        wait_until(lambda: not names(api, "Job") and not names(api, "ConfigMap"), timeout=10,
+                   what="children deleted after the TTL")
+        assert names(api, "PersistentVolumeClaim") == {f"{RUN}-artifacts"}
+        assert status(api)["phase"] == "Succeeded"
+    assert_calls_within_contract(api)
