@@ -50,11 +50,11 @@ def evaluate_model(path: str, sets: dict[str, list[dict]], spec: DartRunSpec, ve
 
 
 def run_evaluate_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict:
-    from dart.data import load_eval_set
+    from dart.data.load import load_eval_set
 
     results = {"models": {}, "examples": {}}
     with verifier_for(spec) as verifier:
-        sets = {s.name: load_eval_set(spec, s, verifier) for s in spec.evaluate.sets}
+        sets = {s.name: load_eval_set(s, spec.dataset, verifier).rows for s in spec.evaluate.sets}
         for model, path in models_to_evaluate(spec, artifacts).items():
             log(f"evaluate[{model}]: {', '.join(f'{k} ({len(v)})' for k, v in sets.items())}")
             scores, examples = evaluate_model(path, sets, spec, verifier)

@@ -38,11 +38,11 @@ def _rows_for(arm: str, spec: DartRunSpec, artifacts: Path) -> list[dict]:
         if not adapted.exists():
             raise UserError(f"no adapted dataset at {adapted}: run the synthesize stage first")
         return [json.loads(line) for line in adapted.read_text().splitlines() if line]
-    from dart.data import load_demonstrations
+    from dart.data.load import load_demonstrations
     from dart.verify import verifier_for
 
     with verifier_for(spec) as verifier:
-        return load_demonstrations(spec, verifier)
+        return load_demonstrations(spec.dataset, verifier).rows
 
 
 def run_sft_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict[str, dict]:

@@ -30,7 +30,7 @@ def synthesize_done(artifacts: Path) -> bool:
 
 def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, int],
                          generator_address: str, scorer_address: str, on_progress=None) -> dict:
-    from dart.data import load_demonstrations
+    from dart.data.load import load_demonstrations
 
     weights, shards, dataset = paths(artifacts)
     if not (weights / "STABLE").exists():
@@ -43,7 +43,7 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
         scorer.wait_ready()
         if generator.info().weights_version != MAPPER_VERSION:
             generator.load_weights(str(weights.resolve()), MAPPER_VERSION)
-        items = load_demonstrations(spec, verifier)
+        items = load_demonstrations(spec.dataset, verifier).rows
         synthesize_shard(spec, items, shard, tokenizer=tokenizer, generator=generator,
                          scorer=scorer, verifier=verifier, out_dir=shards,
                          mapper_version=MAPPER_VERSION,
