@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from dart.config.status import STAGES
+
 RECONCILES = Counter(
     "dart_operator_reconciles", "Reconciles of a DartRun, by result.", ["result"])
 RECONCILE_SECONDS = Histogram(
@@ -41,12 +43,22 @@ class PhaseBook:
         self.phases: dict[tuple[str, str], str] = {}
 
     def record(self, key: tuple[str, str], phase: str | None) -> None:
+        """A run's phase now; None forgets a deleted run, its progress series included."""
         if phase is None:
             self.phases.pop(key, None)
+            forget_progress(*key)
         else:
             self.phases[key] = phase
         for name in PHASES:
             RUNS.labels(phase=name).set(sum(1 for p in self.phases.values() if p == name))
+
+
+def forget_progress(namespace: str, run: str) -> None:
+    for stage in STAGES:
+        try:
+            RUN_PROGRESS.remove(namespace, run, stage)
+        except KeyError:
+            pass  # that stage never reported progress
 
 
 def serve(port: int) -> None:

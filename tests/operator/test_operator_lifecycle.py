@@ -187,6 +187,8 @@ def test_a_run_from_creation_through_failure_retry_suspend_and_success_to_deleti
         assert sample("dart_operator_reconciles_total", result="success") > 10
         assert sample("dart_operator_children_changes_total", action="create", kind="Job") >= 5
         assert sample("dart_operator_stage_duration_seconds_count", stage="evaluate") >= 1
+        assert sample("dart_operator_run_progress_percent", namespace=NAMESPACE, run=RUN,
+                      stage="learn") == 40
 
         # deletion: owner references take every child; no finalizer holds the run
         calls_before_delete = len(api.calls)
@@ -199,6 +201,8 @@ def test_a_run_from_creation_through_failure_retry_suspend_and_success_to_deleti
                                for c in api.calls[calls_before_delete:]), what="run looked up")
         wait_until(lambda: sample("dart_operator_runs", phase="Succeeded") == 0,
                    what="deleted run forgotten")
+        assert REGISTRY.get_sample_value("dart_operator_run_progress_percent", {
+            "namespace": NAMESPACE, "run": RUN, "stage": "learn"}) is None
 
     verbs = {(c.group, c.resource, c.verb) for c in api.calls}
     for expected in [("batch", "jobs", "create"), ("batch", "jobs", "delete"),
