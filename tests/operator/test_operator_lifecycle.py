@@ -317,12 +317,12 @@ def assert_calls_within_contract_except_tests(api: FakeApiServer) -> None:
 def test_the_resync_enforces_the_deadline_and_the_ttl_without_any_event(apiserver):
     api = apiserver
     with running_operator():
+        # servers that never get ready: only the clock can end this run
         api.create(make_run({**MINIMAL_SPEC, "activeDeadlineSeconds": 2}))
-        make_servers_available(api)
-        job_status(api, "learn", {"active": 1})
+        wait_until(lambda: names(api, "Deployment"), what="servers")
         wait_until(lambda: status(api).get("phase") == "Failed", timeout=10, what="deadline")
         assert condition(api, "Failed")["reason"] == "DeadlineExceeded"
-        wait_until(lambda: not names(api, "Job"), what="running Job stopped")
+        wait_until(lambda: not names(api, "Deployment"), what="servers stopped")
 
         api.delete("DartRun", NAMESPACE, RUN)
         api.create(make_run({**MINIMAL_SPEC, "ttlSecondsAfterFinished": 1}))
