@@ -1,5 +1,6 @@
-"""The learner against real servers on loopback with tiny untrained models: publishing,
-checkpoints, progress, and resuming after a crash (SIGKILL) at the same step count."""
+"""The learner against real servers on loopback with tiny untrained models: killed by SIGKILL
+mid-run, it resumes from its last complete checkpoint, reaches the same step count, and
+leaves published weights, checkpoints and progress behind."""
 
 import json
 import os
@@ -46,32 +47,13 @@ def learn_command(config: Path, artifacts: Path) -> list[str]:
 
 
 def history(artifacts: Path) -> list[dict]:
-    lines = LearnPaths(artifacts / "learn").history.read_text().splitlines()
-    return [json.loads(line) for line in lines]
+    return _history(LearnPaths(artifacts / "learn"))
 
 
-def test_learn_publishes_checkpoints_and_skips_when_done(tiny_dir, tmp_path):
-    config, artifacts = write_spec(tmp_path / "run.yaml", tiny_dir, steps=4), tmp_path / "a"
-    done = subprocess.run(learn_command(config, artifacts), capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    paths = LearnPaths(artifacts / "learn")
-    assert (paths.final / STABLE).exists()
-    assert (paths.final / "adapter_config.json").exists()  # LoRA by default
-    assert (paths.weights / "step-2" / STABLE).exists()
-    assert sorted(p.parent.name for p in paths.checkpoints.glob(f"*/{COMPLETE}")) == [
-        "step-000002", "step-000004"]
-    steps = history(artifacts)
-    assert [h["step"] for h in steps] == [1, 2, 3, 4]
-    assert [h["weights_version"] for h in steps] == ["base", "base", "step-2", "step-2"]
-    progress = json.loads(paths.progress.read_text())
-    assert progress["step"] == 4 and progress["total"] == 4
-    for key in ("reward_mean", "answer_preservation", "kl", "tokens_per_s", "eta_seconds"):
-        assert key in progress
-    assert set(progress["components"]) >= {"alignment", "answer_changed", "length"}
-    again = subprocess.run(learn_command(config, artifacts), capture_output=True, text=True,
-                           timeout=300)
-    assert again.returncode == 0 and "already done" in again.stdout
+def _history(paths: LearnPaths) -> list[dict]:
+    if not paths.history.exists():
+        return []
+    return [json.loads(line) for line in paths.history.read_text().splitlines() if line]
 
 
 def test_killed_learner_resumes_from_its_last_checkpoint(tiny_dir, tmp_path):
@@ -92,8 +74,26 @@ def test_killed_learner_resumes_from_its_last_checkpoint(tiny_dir, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     steps = [h["step"] for h in history(artifacts)]
     assert steps == [1, 2, 3, 4, 5, 6], f"crashed after {crashed_at} steps, history {steps}"
-    assert (paths.final / STABLE).exists()
     assert _no_server_outlived(artifacts)
+    check_published_artifacts(paths)
+    again = subprocess.run(learn_command(config, artifacts), capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0 and "already done" in again.stdout
+
+
+def check_published_artifacts(paths: LearnPaths) -> None:
+    assert (paths.final / STABLE).exists()
+    assert (paths.final / "adapter_config.json").exists()  # LoRA by default
+    assert all((paths.weights / f"step-{s}" / STABLE).exists() for s in (2, 4))
+    assert sorted(p.parent.name for p in paths.checkpoints.glob(f"*/{COMPLETE}")) == [
+        "step-000004", "step-000006"]  # the two newest are kept
+    versions = [h["weights_version"] for h in _history(paths)]
+    assert versions[:2] == ["base", "base"] and versions[-1] == "step-4"
+    progress = json.loads(paths.progress.read_text())
+    assert progress["step"] == 6 and progress["total"] == 6
+    for key in ("reward_mean", "answer_preservation", "kl", "tokens_per_s", "eta_seconds"):
+        assert key in progress
+    assert set(progress["components"]) >= {"alignment", "answer_changed", "length"}
 
 
 def _no_server_outlived(artifacts: Path) -> bool:
