@@ -107,7 +107,7 @@ def job_pod(ctx: RunContext, stage: str, labels: dict[str, str]) -> dict[str, An
     container["env"].append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})
     spec = pods.pod_spec(ctx, stage, [container], "Never")
-    if stage in DISTRIBUTED_STAGES:
+    if has_service(ctx, stage):
         spec["subdomain"] = naming.child_name(ctx.name, stage)
     if stage == "learn":
         sidecar = progress.sidecar(pods.image(ctx, stage), ctx.settings.image_pull_policy)
@@ -160,9 +160,12 @@ def rendezvous_service(ctx: RunContext, stage: str) -> dict[str, Any]:
     }
 
 
+def has_service(ctx: RunContext, stage: str) -> bool:
+    """The learner always has one (progress); SFT only when its ranks must meet."""
+    return stage == "learn" or (stage == "sft" and is_distributed(ctx, stage))
+
+
 def stage_children(ctx: RunContext, stage: str, deadline_seconds: int | None) -> list[dict]:
-    """The Job of a stage, with its headless Service where the stage needs one."""
-    children = [job(ctx, stage, deadline_seconds)]
-    if stage in DISTRIBUTED_STAGES and (stage == "learn" or is_distributed(ctx, stage)):
-        children.insert(0, rendezvous_service(ctx, stage))
-    return children
+    """The Job of a stage, after its headless Service where the stage needs one."""
+    service = [rendezvous_service(ctx, stage)] if has_service(ctx, stage) else []
+    return [*service, job(ctx, stage, deadline_seconds)]

@@ -207,7 +207,10 @@ def test_multi_node_learner_is_an_indexed_job_with_rendezvous_on_index_zero():
 def test_single_process_stages_have_no_launcher_and_no_service():
     ctx = context(make_run())
     assert jobs.launch(ctx, "sft")[0] == "dart"
-    assert [o["kind"] for o in jobs.stage_children(ctx, "evaluate", None)] == ["Job"]
+    for stage in ("synthesize", "sft", "evaluate"):
+        children = jobs.stage_children(ctx, stage, None)
+        assert [o["kind"] for o in children] == ["Job"]
+        assert "subdomain" not in children[0]["spec"]["template"]["spec"]
 
 
 def test_kueue_queue_labels_every_job_and_creates_it_suspended():
