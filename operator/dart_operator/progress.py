@@ -6,17 +6,12 @@ progress as an annotation) or parsing logs, each learner pod runs a tiny read-on
 sidecar that serves that one file over HTTP; the operator polls it through the learner's
 headless Service on every resync. Only the file is served, never the rest of the volume.
 A missing or unreachable file keeps the last known progress: progress is informative, never
-a reason to fail a run.
+a reason to fail a run. (This module describes the mechanism; `reconcile` does the polling.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from typing import Any
-
-import aiohttp
 
 PROGRESS_PORT = 8000
 PROGRESS_FILE = "/artifacts/learn/progress.json"
@@ -39,9 +34,6 @@ class Progress(http.server.BaseHTTPRequestHandler):
 port = int(os.environ.get("DART_PROGRESS_PORT", "8000"))
 http.server.ThreadingHTTPServer(("", port), Progress).serve_forever()
 """
-
-log = logging.getLogger(__name__)
-
 
 def sidecar(image: str, pull_policy: str) -> dict[str, Any]:
     """Native sidecar (an init container that keeps running): it stops with the learner, so
@@ -82,18 +74,3 @@ def stage_progress(raw: dict[str, Any]) -> dict[str, Any]:
         "answerPreservation": raw.get("answer_preservation"),
     }
     return {key: value for key, value in out.items() if value is not None}
-
-
-async def fetch_progress(url: str, timeout_seconds: float) -> dict[str, Any] | None:
-    """The learner's progress, or None when it cannot be read right now."""
-    try:
-        async with asyncio.timeout(timeout_seconds):
-            async with aiohttp.ClientSession() as session:
-                async with session.get(url) as response:
-                    if response.status != 200:
-                        return None
-                    raw = json.loads(await response.read())
-    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as error:
-        log.debug("learner progress not readable at %s: %s", url, error)
-        return None
-    return stage_progress(raw) if isinstance(raw, dict) else None

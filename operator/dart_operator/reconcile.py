@@ -4,10 +4,13 @@ besides `kube` and `handlers`; every decision it acts on is made by pure functio
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from dart_operator import metrics, naming, progress
@@ -23,6 +26,8 @@ Announce = Callable[[str, str, str], None]
 
 PROGRESS_TIMEOUT_SECONDS = 3.0
 """A slow learner sidecar delays one resync pass by at most this much."""
+
+log = logging.getLogger(__name__)
 
 
 async def observe(kube: Kube, run: dict[str, Any]) -> Children:
@@ -67,13 +72,28 @@ async def apply(kube: Kube, changes: Plan, children: Children, announce: Announc
     return all(results)
 
 
+async def fetch_progress(url: str, timeout_seconds: float) -> dict[str, Any] | None:
+    """The learner's progress, or None when it cannot be read right now."""
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            async with aiohttp.ClientSession() as session:
+                async with session.get(url) as response:
+                    if response.status != 200:
+                        return None
+                    raw = json.loads(await response.read())
+    except (TimeoutError, aiohttp.ClientError, ValueError, OSError) as error:
+        log.debug("learner progress not readable at %s: %s", url, error)
+        return None
+    return progress.stage_progress(raw) if isinstance(raw, dict) else None
+
+
 async def learner_progress(a: Assessment, settings: Settings) -> dict[str, Any] | None:
     """Poll the learner's progress sidecar while the learner runs."""
     if a.ctx is None or a.current != "learn" or a.stages["learn"].state != "Running":
         return None
     service = naming.child_name(a.ctx.name, "learn")
     url = progress.progress_url(settings.progress_url, service, a.ctx.namespace)
-    return await progress.fetch_progress(url, timeout_seconds=PROGRESS_TIMEOUT_SECONDS)
+    return await fetch_progress(url, timeout_seconds=PROGRESS_TIMEOUT_SECONDS)
 
 
 def record_metrics(a: Assessment, run: dict[str, Any], status: dict[str, Any],

@@ -13,7 +13,8 @@ import time
 import pytest
 from aiohttp import web
 
-from dart_operator.progress import SIDECAR_SCRIPT, fetch_progress, stage_progress
+from dart_operator.progress import SIDECAR_SCRIPT, stage_progress
+from dart_operator.reconcile import fetch_progress
 
 RAW = {"step": 30, "total": 120, "reward_mean": 0.4, "answer_preservation": 0.95,
        "eta_seconds": 612.7, "lr": 1e-4}
