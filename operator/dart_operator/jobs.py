@@ -53,6 +53,8 @@ def stage_command(ctx: RunContext, stage: str) -> list[str]:
     if stage in SERVED_STAGES:
         command += ["--generator", servers.address(ctx, "generator"),
                     "--scorer", servers.address(ctx, "scorer")]
+    if stage == "learn":  # reward, KL, tokens/s for the PodMonitor and the dashboard
+        command += ["--metrics-port", str(servers.METRICS_PORT)]
     return command
 
 
@@ -104,6 +106,9 @@ def completions(ctx: RunContext, stage: str) -> tuple[int, int]:
 
 def job_pod(ctx: RunContext, stage: str, labels: dict[str, str]) -> dict[str, Any]:
     container = pods.main_container(ctx, stage, launch(ctx, stage))
+    if stage == "learn":
+        container.setdefault("ports", []).append(
+            {"name": "metrics", "containerPort": servers.METRICS_PORT})
     container["env"].append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})
     spec = pods.pod_spec(ctx, stage, [container], "Never")

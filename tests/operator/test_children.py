@@ -146,7 +146,9 @@ def test_learn_job_runs_the_learner_against_both_servers_with_a_progress_sidecar
     pod = job["spec"]["template"]["spec"]
     assert pod["containers"][0]["command"] == [
         "dart", "learn", "--config", "/etc/dart/dartrun.yaml", "--artifacts", "/artifacts",
-        "--generator", "demo-generator:50051", "--scorer", "demo-scorer:50051"]
+        "--generator", "demo-generator:50051", "--scorer", "demo-scorer:50051",
+        "--metrics-port", "9090"]
+    assert {"name": "metrics", "containerPort": 9090} in pod["containers"][0]["ports"]
     sidecar = pod["initContainers"][0]
     assert sidecar["restartPolicy"] == "Always"
     assert sidecar["volumeMounts"][0]["readOnly"] is True

@@ -11,7 +11,7 @@ scope (tests/chart/test_rbac.py checks the rendered rules against it). Nothing i
   verbs: [patch]
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [list, create, update]
+  verbs: [list, create, update, delete]
 - apiGroups: [""]
   resources: [persistentvolumeclaims]
   verbs: [list, create]

@@ -1,7 +1,7 @@
 """Turn a spec's model URI into what `from_pretrained` takes.
 
     local path            -> that path
-    pvc://CLAIM/PATH      -> MODEL_CACHE_ROOT/CLAIM/PATH (the operator mounts each claim there)
+    pvc://CLAIM/PATH      -> $DART_PVC_ROOT/CLAIM/PATH (the operator mounts each claim there)
     hf://ORG/NAME@REV     -> ("ORG/NAME", revision "REV"); the token comes from HF_TOKEN, which
                              the operator fills from the spec's tokenSecret (never a value here)
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dart.config.spec import ModelRef
 
-MODEL_CACHE_ROOT = Path(os.environ.get("DART_MODEL_CACHE_ROOT", "/models"))
+PVC_ROOT = Path(os.environ.get("DART_PVC_ROOT", "/pvc"))
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,11 @@ class ModelSource:
         return {"revision": self.revision} if self.revision else {}
 
 
-def resolve_model(ref: ModelRef, cache_root: Path = MODEL_CACHE_ROOT) -> ModelSource:
+def resolve_model(ref: ModelRef, pvc_root: Path = PVC_ROOT) -> ModelSource:
     uri = ref.uri
     if uri.startswith("hf://"):
         name, _, revision = uri.removeprefix("hf://").partition("@")
         return ModelSource(name, revision or None)
     if uri.startswith("pvc://"):
-        return ModelSource(str(cache_root / uri.removeprefix("pvc://")))
+        return ModelSource(str(pvc_root / uri.removeprefix("pvc://")))
     return ModelSource(str(Path(uri).expanduser()))
