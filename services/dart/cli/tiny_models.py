@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="pre-train the target on native-style old skills and the mapper on "
                              "rewriting them (cached by the recipe's fingerprint)")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and data seed")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (at most)")
+    parser.add_argument("--threads", type=int, default=1, choices=(1, 2),
+                        help="torch threads (1 is fastest on a busy 2-core machine)")
     parser.set_defaults(run=run)
 
 

@@ -69,9 +69,13 @@ class TinyModelPaths:
 
 
 def pretrain_tiny_models(out_dir: Path, recipe: PretrainRecipe = PretrainRecipe(), *,
-                         progress: Progress = print, threads: int = 2) -> TinyModelPaths:
-    """Pre-trained target and mapper under `out_dir`, reused when their markers match."""
-    torch.set_num_threads(min(threads, torch.get_num_threads()))
+                         progress: Progress = print, threads: int = 1) -> TinyModelPaths:
+    """Pre-trained target and mapper under `out_dir`, reused when their markers match.
+
+    One torch thread by default: on a shared 2-core machine two threads per process
+    oversubscribe the cores and measured 3-5x slower per step than one.
+    """
+    torch.set_num_threads(threads)
     paths = TinyModelPaths(Path(out_dir) / "target", Path(out_dir) / "mapper")
     if not is_current(paths.target, recipe):
         _build(paths.target, recipe, progress, _train_target, "target")

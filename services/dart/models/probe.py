@@ -11,23 +11,37 @@ from collections.abc import Sequence
 import torch
 
 from dart.models.training import IGNORE, collate, encode_pair
-from dart.prompts import target_prompt, target_prompt_and_completion
+from dart.prompts import mapper_prompt, target_prompt, target_prompt_and_completion
 
 
 @torch.no_grad()
-def greedy_solutions(model, tokenizer, questions: Sequence[str], *, max_new_tokens: int = 160,
-                     batch_size: int = 64) -> list[str]:
-    """The model's greedy answer to every question, as the target would be evaluated."""
+def complete(model, tokenizer, prompts: Sequence[str], *, max_new_tokens: int = 160,
+             batch_size: int = 64, sample: bool = False, temperature: float = 1.0) -> list[str]:
+    """Continue every chat prompt (greedy, or sampled at `temperature`), up to end of turn."""
     tokenizer.padding_side = "left"
-    solutions = []
-    for start in range(0, len(questions), batch_size):
-        prompts = [target_prompt(tokenizer, q) for q in questions[start:start + batch_size]]
-        batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+    completions = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = list(prompts[start:start + batch_size])
+        batch = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+        sampling = {"do_sample": True, "temperature": temperature, "top_k": 0} if sample else {
+            "do_sample": False}
+        out = model.generate(**batch, max_new_tokens=max_new_tokens, **sampling,
                              pad_token_id=tokenizer.pad_token_id)
-        new = out[:, batch["input_ids"].shape[1]:]
-        solutions += tokenizer.batch_decode(new, skip_special_tokens=True)
-    return solutions
+        completions += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:],
+                                              skip_special_tokens=True)
+    return completions
+
+
+def greedy_solutions(model, tokenizer, questions: Sequence[str], **generation) -> list[str]:
+    """The target's greedy answer to every question, as evaluation reads it."""
+    return complete(model, tokenizer, [target_prompt(tokenizer, q) for q in questions],
+                    **generation)
+
+
+def greedy_rewrites(model, tokenizer, rows: Sequence[dict], **generation) -> list[str]:
+    """The mapper's greedy rewrite of every row's (expert) solution."""
+    prompts = [mapper_prompt(tokenizer, r["question"], r["solution"]) for r in rows]
+    return complete(model, tokenizer, prompts, **generation)
 
 
 def accuracy(model, tokenizer, rows: Sequence[dict], verifier, **generation) -> float:

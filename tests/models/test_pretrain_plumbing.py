@@ -1,0 +1,48 @@
+"""Pre-training plumbing on a toy recipe (seconds): markers, reuse, rebuild, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from dart.cli import main
+from dart.models.pretrain import MARKER, PretrainRecipe, is_current, pretrain_tiny_models
+
+TOY = PretrainRecipe(target_corpus=64, target_steps=2, batch_size=4, mapper_corpus=16,
+                     mapper_steps=2)
+
+
+def test_build_marks_reuses_and_rebuilds(tmp_path):
+    lines: list[str] = []
+    paths = pretrain_tiny_models(tmp_path, TOY, progress=lines.append)
+    marker = json.loads((paths.mapper / MARKER).read_text())
+    assert marker["fingerprint"] == TOY.fingerprint()
+    assert marker["prompt_format_version"]
+    assert any(line.startswith("target: building") for line in lines)
+    assert not list(tmp_path.glob(".*")), "staging folders must be renamed away"
+    AutoModelForCausalLM.from_pretrained(paths.mapper)
+    AutoTokenizer.from_pretrained(paths.target)
+
+    lines.clear()
+    assert pretrain_tiny_models(tmp_path, TOY, progress=lines.append) == paths
+    assert not any("building" in line for line in lines)
+
+    changed = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 3})
+    assert not is_current(paths.mapper, changed) and not is_current(paths.target, changed)
+    lines.clear()
+    pretrain_tiny_models(tmp_path, changed, progress=lines.append)
+    assert is_current(paths.target, changed) and is_current(paths.mapper, changed)
+
+
+def test_fingerprint_follows_every_field():
+    assert TOY.fingerprint() == PretrainRecipe(**TOY.__dict__).fingerprint()
+    assert TOY.fingerprint() != PretrainRecipe(**{**TOY.__dict__, "seed": 1}).fingerprint()
+
+
+def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
+    assert main(["tiny-models", "--out", str(tmp_path)]) == 0
+    for name in ("target", "mapper"):
+        AutoModelForCausalLM.from_pretrained(tmp_path / name)
+    assert "mapper: untrained tiny model" in capsys.readouterr().out
+    assert not is_current(tmp_path / "target", PretrainRecipe())
