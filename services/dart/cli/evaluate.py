@@ -8,17 +8,15 @@ Writes artifacts/evaluate/results.json and prints the accuracy table.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from dart.cli.common import add_stage_parser
 from dart.config.load import load_dartrun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "evaluate", help="accuracy of base / SFT / DART models (stage 4)",
+    parser = add_stage_parser(
+        subparsers, "evaluate", help="accuracy of base / SFT / DART models (stage 4)",
         description="Evaluate every available model on every evaluation set of the spec.")
-    parser.add_argument("--config", required=True, help="DartRun YAML file")
-    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
     parser.set_defaults(run=run)
 
 

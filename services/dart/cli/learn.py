@@ -11,19 +11,16 @@ stage (weights/final is STABLE) is skipped; an interrupted one resumes from its 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from dart.cli.common import add_server_arguments, add_stage_parser
 from dart.config.load import load_dartrun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "learn", help="train the mapper with GRPO (stage 1)",
+    parser = add_stage_parser(
+        subparsers, "learn", help="train the mapper with GRPO (stage 1)",
         description="Train the mapper with GRPO; resumes from the latest checkpoint.")
-    parser.add_argument("--config", required=True, help="DartRun YAML file")
-    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
-    parser.add_argument("--generator", help="generator server HOST:PORT (default: start one)")
-    parser.add_argument("--scorer", help="scorer server HOST:PORT (default: start one)")
+    add_server_arguments(parser)
     parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     parser.set_defaults(run=run)
 

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from dart.cli.common import add_stage_parser
 from dart.config.load import load_dartrun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "sft", help="fine-tune the target on the adapted (and original) data (stage 3)",
-        description="TRL SFT of the target per arm: dart, and baseline when spec.sft.baseline.")
-    parser.add_argument("--config", required=True, help="DartRun YAML file")
-    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
+    parser = add_stage_parser(
+        subparsers, "sft", help="fine-tune the target on the adapted (and original) data "
+        "(stage 3)", description="TRL SFT of the target per arm: dart, and baseline when "
+        "spec.sft.baseline.")
     parser.set_defaults(run=run)
 
 

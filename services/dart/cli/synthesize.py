@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from dart.cli.common import add_server_arguments, add_stage_parser
 from dart.config.load import load_dartrun
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "synthesize", help="rewrite every demonstration with the trained mapper (stage 2)",
-        description="Write this shard of the adapted dataset; merge when all shards exist.")
-    parser.add_argument("--config", required=True, help="DartRun YAML file")
-    parser.add_argument("--artifacts", required=True, type=Path, help="artifacts folder")
+    parser = add_stage_parser(
+        subparsers, "synthesize", help="rewrite every demonstration with the trained mapper "
+        "(stage 2)", description="Write this shard of the adapted dataset; merge when all "
+        "shards exist.")
     parser.add_argument("--shard", default=None, help="INDEX/COUNT (default 0/1, or every "
                         "shard of spec.synthesize.shards when run locally)")
-    parser.add_argument("--generator", help="generator server HOST:PORT (default: start one)")
-    parser.add_argument("--scorer", help="scorer server HOST:PORT (default: start one)")
+    add_server_arguments(parser)
     parser.set_defaults(run=run)
 
 
