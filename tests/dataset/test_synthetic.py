@@ -8,7 +8,13 @@ from collections import Counter
 import pytest
 
 from dart.data.synthetic import EVAL_SPLITS, SPLIT_SKILLS, STYLES, generate_split
-from dart.data.synthetic.problems import SKILLS, Problem, sample_problem, work_step
+from dart.data.synthetic.problems import (
+    SKILLS,
+    Problem,
+    longest_borrow_run,
+    sample_problem,
+    work_step,
+)
 from dart.verify import NumericVerifier
 
 
@@ -31,7 +37,7 @@ def test_splits_draw_their_skills(split):
 def test_replay_mixes_old_skills_into_training():
     skills = Counter(r["skill"] for r in generate_split("train", seed=0, size=1000,
                                                         replay_fraction=0.25))
-    replayed = (skills["add"] + skills["add-chain"]) / 1000
+    replayed = skills["add"] / 1000
     assert 0.2 < replayed < 0.3
 
 
@@ -61,6 +67,20 @@ def test_styles_share_problems_and_differ_in_surface():
     assert 0.6 < len(short) / len(native) < 1.6 < len(expert) / len(native)
 
 
+def test_borrow_runs_separate_in_domain_from_ood():
+    assert longest_borrow_run(Problem((403, 158), ("-",))) == 2
+    assert longest_borrow_run(Problem((323, 242), ("-",))) == 1
+    assert longest_borrow_run(Problem((999, 1), ("+",))) == 3
+    runs = {split: {longest_borrow_run(_problem(r)) for r in generate_split(split, size=300)}
+            for split in ("in-domain", "ood")}
+    assert runs == {"in-domain": {0, 1}, "ood": {2}}
+
+
+def _problem(row: dict) -> Problem:
+    left, op, right = row["question"].removeprefix("Compute ").rstrip(".").split()
+    return Problem((int(left), int(right)), (op,))
+
+
 def test_column_working_matches_paper_arithmetic():
     step = work_step(403, "-", 58)
     assert step.result == 345
@@ -71,10 +91,11 @@ def test_column_working_matches_paper_arithmetic():
 
 
 @pytest.mark.parametrize("skill", sorted(SKILLS))
-def test_intermediates_stay_within_three_digits(skill):
+def test_operands_have_three_digits_and_results_stay_in_range(skill):
     rng = random.Random(0)
     for _ in range(300):
         problem: Problem = sample_problem(rng, skill)
+        assert all(100 <= operand <= 999 for operand in problem.operands)
         assert all(0 <= s.result <= 999 for s in problem.steps[:-1])
         assert problem.answer >= 0
 

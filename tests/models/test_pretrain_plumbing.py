@@ -10,7 +10,7 @@ from dart.cli import main
 from dart.models.pretrain import MARKER, PretrainRecipe, is_current, pretrain_tiny_models
 
 TOY = PretrainRecipe(target_corpus=64, target_steps=2, batch_size=4, mapper_corpus=16,
-                     mapper_steps=2)
+                     mapper_steps=2, mapper_batch_size=2)
 
 
 def test_build_marks_reuses_and_rebuilds(tmp_path):

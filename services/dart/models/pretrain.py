@@ -36,7 +36,7 @@ from dart.prompts import (
 )
 
 MARKER = "dart-pretrain.json"
-RECIPE_VERSION = "tiny-pretrain-v1"  # bump when the task, styles or training code change
+RECIPE_VERSION = "tiny-pretrain-v2"  # bump when the task, styles or training code change
 Progress = Callable[[str], None]
 
 
@@ -47,12 +47,16 @@ class PretrainRecipe:
     seed: int = 0
     target_corpus: int = 20_000
     """Native-style old-skill problems the target trains on."""
-    target_steps: int = 800
+    target_steps: int = 2_000
+    """The column facts click late: at 1,000 steps the target was still at ~0% (see
+    examples/synthetic-task.md)."""
     target_lr: float = 3e-3
     batch_size: int = 32
     mapper_corpus: int = 4_000
     """Old-skill problems rendered expert -> native for the mapper's rewriting practice."""
-    mapper_steps: int = 300
+    mapper_steps: int = 250
+    mapper_batch_size: int = 16
+    """Smaller than the target's: a rewrite example is ~4x longer (expert text in the prompt)."""
     mapper_lr: float = 1e-3
     mapper_native_fraction: float = 0.25
     """Share of the mapper's batches that are plain native solving (keeps its own style)."""
@@ -119,7 +123,8 @@ def _train_target(staging: Path, recipe: PretrainRecipe, progress: Progress):
     model, tokenizer = _load(build_tiny_model(staging / "init", seed=recipe.seed))
     rows = generate_split("pretrain", seed=recipe.seed, size=recipe.target_corpus)
     pairs = [target_prompt_and_completion(tokenizer, r["question"], r["solution"]) for r in rows]
-    _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr, recipe, progress)
+    _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr, recipe.batch_size,
+           recipe.seed, progress)
     _remove_tree(staging / "init")
     return model, tokenizer
 
@@ -129,7 +134,8 @@ def _train_mapper(target_dir: Path):
         """The trained target, taught to rewrite old-skill expert solutions natively."""
         model, tokenizer = _load(target_dir)
         pairs = mapper_pairs(tokenizer, recipe)
-        _train(model, tokenizer, pairs, recipe.mapper_steps, recipe.mapper_lr, recipe, progress)
+        _train(model, tokenizer, pairs, recipe.mapper_steps, recipe.mapper_lr,
+               recipe.mapper_batch_size, recipe.seed, progress)
         return model, tokenizer
 
     return train
@@ -149,7 +155,7 @@ def mapper_pairs(tokenizer, recipe: PretrainRecipe) -> list[tuple[str, str]]:
     return pairs
 
 
-def _train(model, tokenizer, pairs, steps: int, lr: float, recipe: PretrainRecipe,
+def _train(model, tokenizer, pairs, steps: int, lr: float, batch_size: int, seed: int,
            progress: Progress) -> None:
     started = time.perf_counter()
 
@@ -158,8 +164,8 @@ def _train(model, tokenizer, pairs, steps: int, lr: float, recipe: PretrainRecip
             elapsed = time.perf_counter() - started
             progress(f"  step {step + 1}/{steps}  loss {loss:.4f}  {elapsed:.0f} s")
 
-    train_on_pairs(model, tokenizer, pairs, steps=steps, batch_size=recipe.batch_size, lr=lr,
-                   seed=recipe.seed, on_step=report)
+    train_on_pairs(model, tokenizer, pairs, steps=steps, batch_size=batch_size, lr=lr,
+                   seed=seed, on_step=report)
 
 
 def _remove_tree(path: Path) -> None:

@@ -1,15 +1,15 @@
-"""The bundled synthetic task: chained 3-digit arithmetic with solutions in several styles.
+"""The bundled synthetic task: 3-digit column arithmetic with solutions in several styles.
 
     from dart.data.synthetic import generate_split
     rows = generate_split("train", seed=0, size=2000, style="expert", replay_fraction=0.2)
 
-The tiny target is pre-trained on the `pretrain` split (old skills: addition and chained
-addition, native style). DART then adapts the `train` split (the new skill, subtraction with
-borrows, in the expert's style) and evaluates on `in-domain` (subtraction), `retention` (the
-old skills) and `ood` (addition then subtraction in one chain: a composition the target can
-reach, never a longer number). Every split renders in every style from the same problems, so
-`style="native"` on the train split is the oracle a perfect mapper would write. Design and
-rationale: examples/synthetic-task.md.
+The tiny target is pre-trained on the `pretrain` split (the old skill: 3-digit addition,
+native style). DART then adapts the `train` split (the new skill, subtraction with borrows,
+in the expert's style) and evaluates on `in-domain` (subtraction), `retention` (addition)
+and `ood` (subtractions whose borrow travels through two columns, e.g. 403 - 158: the same
+rule in an unseen combination, never a longer number). Every split renders in every style
+from the same problems, so `style="native"` on the train split is the oracle a perfect mapper
+would write. Design and rationale: examples/synthetic-task.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import zlib
 from dart.data.synthetic.problems import SKILLS, Problem, sample_problem
 from dart.data.synthetic.styles import STYLES
 
-OLD_SKILLS = ("add", "add-chain")
+OLD_SKILLS = ("add",)
 NEW_SKILL = "subtract"
 
 # Which skills each split draws from, and the style it is rendered in by default.
@@ -29,7 +29,7 @@ SPLIT_SKILLS: dict[str, tuple[str, ...]] = {
     "train": (NEW_SKILL,),
     "in-domain": (NEW_SKILL,),
     "retention": OLD_SKILLS,
-    "ood": ("add-subtract",),
+    "ood": ("subtract-long-borrow",),
 }
 DEFAULT_STYLE = {"pretrain": "native", "train": "expert"}
 EVAL_SPLITS = ("in-domain", "retention", "ood")

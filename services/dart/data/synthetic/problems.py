@@ -1,14 +1,16 @@
 """Chained 3-digit arithmetic problems and their column-by-column working.
 
-A problem is a left-to-right chain of 3-digit operands such as 347 + 185 - 129. Every
-intermediate result stays within 0..999 and every step is worked in three columns, so a tiny
-model never has to length-generalise: the skills differ by operation and composition, not by
-size (DESIGN.md: tiny models score 0 on one more digit, whatever they were trained on).
+A problem is a left-to-right chain of 3-digit operands (347 + 185; the code allows longer
+chains such as 347 + 185 - 129). Every intermediate result stays within 0..999 and every step
+is worked in three columns, so a tiny model never has to length-generalise: the skills differ
+by operation and by how far a borrow travels, not by size (DESIGN.md: tiny models score 0 on
+one more digit, whatever they were trained on).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WIDTH = 3
@@ -81,22 +83,35 @@ def work_step(left: int, op: str, right: int) -> Step:
 
 # ----------------------------------------------------------------------------- skills
 
-# The skill a problem exercises is named by its operator pattern.
-SKILLS: dict[str, tuple[str, ...]] = {
-    "add": ("+",),
-    "add-chain": ("+", "+"),
-    "subtract": ("-",),
-    "add-subtract": ("+", "-"),
+def longest_borrow_run(problem: Problem) -> int:
+    """Longest run of consecutive columns that pass a carry or borrow on (1, 2 or 3)."""
+    longest = run = 0
+    for step in problem.steps:
+        for column in step.columns:
+            run = run + 1 if column.carry_out else 0
+            longest = max(longest, run)
+        run = 0
+    return longest
+
+
+# A skill is an operator pattern plus a condition on the working. Subtraction is split by
+# how far a borrow travels: training sees borrows that stop at the next column; the
+# out-of-distribution split needs a borrow passed through two columns (e.g. 403 - 158), the
+# same column rule applied in a combination never shown (DESIGN.md: "longer borrow chains").
+SKILLS: dict[str, tuple[tuple[str, ...], Callable[[Problem], bool]]] = {
+    "add": (("+",), lambda p: True),
+    "subtract": (("-",), lambda p: longest_borrow_run(p) <= 1),
+    "subtract-long-borrow": (("-",), lambda p: longest_borrow_run(p) >= 2),
 }
 
 
 def sample_problem(rng: random.Random, skill: str) -> Problem:
     """Draw a problem of `skill` whose intermediates stay in 0..999 (the final sum may carry)."""
-    ops = SKILLS[skill]
+    ops, condition = SKILLS[skill]
     while True:
         operands = tuple(_operand(rng) for _ in range(len(ops) + 1))
         problem = Problem(operands, ops)
-        if _in_range(problem):
+        if _in_range(problem) and condition(problem):
             return problem
 
 
