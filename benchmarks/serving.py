@@ -11,13 +11,18 @@ median (these shared machines vary by +-50% between identical runs):
 - dynamic batching: 8 concurrent clients sending batches of 4 against 1 client sending the
   same batches one after another. Target: concurrent >= 1.5x serial throughput.
 
-Scorer throughput is in pairs/s, generator throughput in generated tokens/s.
+Workload: the bundled synthetic task (expert-style solutions, what the scorer rates while
+the mapper learns), 64 new tokens per generated sample. Scorer throughput is in pairs/s,
+generator throughput in generated tokens/s. Torch runs on one thread in both the benchmark
+and the server (OMP_NUM_THREADS=1 unless set): on shared 2-core machines two OpenMP threads
+made a 1M-parameter model up to 100x slower, which would measure the neighbours, not us.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,20 +30,33 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
-QUESTION = "Question: what is {a} + {b}? Explain each column."
-SOLUTION = " ".join(f"Column {i}: {i} + {i + 1} = {2 * i + 1}, carry 0." for i in range(12))
-PROMPT = "<|im_start|>user\nWhat is {a} + {b}?<|im_end|>\n<|im_start|>assistant\n"
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch loads, inherited by servers
+
+PROMPT = "<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
 GEN_TOKENS = 64
+TASK_ITEMS = 512
+
+
+@cache
+def task_items() -> list[dict]:
+    from dart.data.synthetic import generate_split
+
+    return generate_split("train", seed=0, size=TASK_ITEMS, style="expert")
 
 
 def score_pairs(count: int, offset: int = 0) -> list[tuple[str, str]]:
-    return [(QUESTION.format(a=offset + i, b=i + 7), SOLUTION) for i in range(count)]
+    items = task_items()
+    return [(items[(offset + i) % TASK_ITEMS]["question"],
+             items[(offset + i) % TASK_ITEMS]["solution"]) for i in range(count)]
 
 
 def prompts(count: int, offset: int = 0) -> list[str]:
-    return [PROMPT.format(a=offset + i, b=i + 3) for i in range(count)]
+    items = task_items()
+    return [PROMPT.format(question=items[(offset + i) % TASK_ITEMS]["question"])
+            for i in range(count)]
 
 
 def rate(work: Callable[[], int]) -> float:

@@ -112,3 +112,15 @@ def server_factory():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on shared 2-core machines two
+    OpenMP threads ran them up to 100x slower (benchmarks/serving.py). Restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

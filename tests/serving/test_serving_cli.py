@@ -34,7 +34,7 @@ def served_generator(tiny_model, tmp_path_factory, backend):
     ready_file = tmp_path_factory.mktemp("run") / "generator.json"
     command = [*dart_serve_command(), "generator", "--model", str(tiny_model),
                "--backend", backend, "--port", "0", "--metrics-port", "0",
-               "--ready-file", str(ready_file), "--drain-seconds", "60"]
+               "--ready-file", str(ready_file), "--drain-seconds", "60", "--threads", "1"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     output: list[str] = []

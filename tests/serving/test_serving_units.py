@@ -83,3 +83,33 @@ def test_batcher_failure_fails_only_that_batch():
         return healthy
 
     assert asyncio.run(scenario()) == [1, 2, 3, 4, 5]
+
+
+def test_batcher_never_loses_rows_that_arrive_as_a_wait_times_out():
+    """Regression: with asyncio.Queue + wait_for, a row arriving at the timeout could vanish
+    (Python 3.11) and its request hung forever."""
+    async def scenario():
+        batcher = DynamicBatcher(lambda rows: rows, max_rows=4, max_wait_s=0.0005)
+
+        async def trickle(offset: int) -> list[int]:
+            results = []
+            for i in range(60):
+                await asyncio.sleep(0.0005 * (i % 3))
+                results += await batcher.submit([offset + i])
+            return results
+
+        done = await asyncio.wait_for(asyncio.gather(*[trickle(k * 1000) for k in range(6)]), 30)
+        await batcher.close()
+        return done
+
+    assert asyncio.run(scenario()) == [[k * 1000 + i for i in range(60)] for k in range(6)]
+
+
+def test_auto_backend_is_hf_without_a_gpu(monkeypatch):
+    import torch
+
+    from dart.serving.backends import resolve_backend
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_backend("auto") == "hf"
+    assert resolve_backend("vllm") == "vllm"

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metrics-port", type=int, default=0, help="HTTP /metrics, /healthz")
     parser.add_argument("--ready-file", type=Path, help="JSON with the bound ports, once ready")
     parser.add_argument("--drain-seconds", type=float, default=30.0)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch CPU threads (0: torch's default); tiny models on shared "
+                             "cores run fastest with 1")
     _add_limit_flags(parser)
     parser.set_defaults(run=run)
 
@@ -56,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     asyncio.run(serve_until_signal(_options(args)))
     return 0
 

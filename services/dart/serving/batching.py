@@ -8,6 +8,7 @@ worker thread (torch releases the GIL), so the event loop keeps accepting reques
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,7 +25,10 @@ class DynamicBatcher:
         self._max_wait_s = max_wait_s
         self._on_batch = on_batch
         self._on_queue_depth = on_queue_depth
-        self._queue: asyncio.Queue[tuple[Any, asyncio.Future]] = asyncio.Queue()
+        # A deque and an Event rather than asyncio.Queue: on Python 3.11, wait_for(queue.get())
+        # can drop an item when the timeout fires as it arrives, and that request would hang.
+        self._pending: deque[tuple[Any, asyncio.Future]] = deque()
+        self._arrived = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="dart-batch")
         self._task: asyncio.Task | None = None
 
@@ -34,9 +38,9 @@ class DynamicBatcher:
             self._task = asyncio.create_task(self._serve_forever(), name="dart-batcher")
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in rows]
-        for row, future in zip(rows, futures, strict=True):
-            self._queue.put_nowait((row, future))
-        self._on_queue_depth(self._queue.qsize())
+        self._pending.extend(zip(rows, futures, strict=True))
+        self._arrived.set()
+        self._on_queue_depth(len(self._pending))
         return list(await asyncio.gather(*futures))
 
     async def close(self) -> None:
@@ -49,24 +53,27 @@ class DynamicBatcher:
     async def _serve_forever(self) -> None:
         while True:
             batch = await self._next_batch()
-            self._on_queue_depth(self._queue.qsize())
+            self._on_queue_depth(len(self._pending))
             await self._execute([(row, fut) for row, fut in batch if not fut.done()])
 
     async def _next_batch(self) -> list[tuple[Any, asyncio.Future]]:
-        batch = [await self._queue.get()]
+        while not self._pending:
+            await self._rows_arrive()
         deadline = asyncio.get_running_loop().time() + self._max_wait_s
-        while len(batch) < self._max_rows:
-            if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                continue
+        while len(self._pending) < self._max_rows:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
             try:
-                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                await asyncio.wait_for(self._rows_arrive(), remaining)
             except TimeoutError:
                 break
-        return batch
+        take = min(self._max_rows, len(self._pending))
+        return [self._pending.popleft() for _ in range(take)]
+
+    async def _rows_arrive(self) -> None:
+        self._arrived.clear()
+        await self._arrived.wait()
 
     async def _execute(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
         """Run one batch; a failure fails exactly the requests in it, never the batcher."""
