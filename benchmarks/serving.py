@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -78,15 +79,26 @@ def alternating_medians(works: dict[str, Callable[[], int]], repeats: int) -> di
 
 
 class InProcess:
-    """The server's own code path without gRPC: tokenize, one forward batch, decode."""
+    """The server's own code path without gRPC: tokenize, one forward batch, decode.
+
+    Forward passes run on a worker thread, as in the server: here that measured ~15% faster
+    than the main thread for the same call, which would otherwise read as negative overhead.
+    """
 
     def __init__(self, model: Path):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.model = AutoModelForCausalLM.from_pretrained(model).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(model, dtype="float32").eval()
+        self.worker = ThreadPoolExecutor(1)
 
     def score(self, pairs: list[tuple[str, str]]) -> list[list[float]]:
+        return self.worker.submit(self._score, pairs).result()
+
+    def generate(self, texts: list[str]) -> int:
+        return self.worker.submit(self._generate, texts).result()
+
+    def _score(self, pairs: list[tuple[str, str]]) -> list[list[float]]:
         from dart.serving.backends.hf_sampling import score_rows
         from dart.serving.chat import chat_score_tokens
         from dart.serving.requests import ScoreRow
@@ -95,7 +107,7 @@ class InProcess:
                 (chat_score_tokens(self.tokenizer, p, c) for p, c in pairs)]
         return score_rows(self.model, rows, pad_id=self.tokenizer.pad_token_id)
 
-    def generate(self, texts: list[str]) -> int:
+    def _generate(self, texts: list[str]) -> int:
         from dart.serving.backends.hf_sampling import sample_rows
         from dart.serving.requests import SampleRow
 
@@ -139,16 +151,22 @@ def overhead(role: str, inproc: InProcess, served: ServedModel, repeats: int) ->
     if role == "scorer":
         client, batch = ScorerClient(served.target), score_pairs(32)
         local = lambda: len(inproc.score(batch))  # noqa: E731
+        local_4 = lambda: len(inproc.score(batch[:4]))  # noqa: E731
         remote = lambda: len(client.score(batch))  # noqa: E731
     else:
         client, batch = GeneratorClient(served.target), prompts(32)
         local = lambda: inproc.generate(batch)  # noqa: E731
+        local_4 = lambda: inproc.generate(batch[:4])  # noqa: E731
         remote = lambda: generated_tokens(  # noqa: E731
             client.generate(batch, max_tokens=GEN_TOKENS, seed=0))
-    medians = alternating_medians({"local": local, "remote": remote}, repeats)
+    medians = alternating_medians({"local": local, "remote": remote, "local_4": local_4},
+                                  repeats)
     client.close()
+    # In-process batch 32 over batch 4: the most that batching 8 x 4 rows can ever give.
     return {"in_process_per_s": medians["local"], "grpc_per_s": medians["remote"],
-            "grpc_overhead": medians["local"] / medians["remote"] - 1}
+            "grpc_overhead": medians["local"] / medians["remote"] - 1,
+            "in_process_batch4_per_s": medians["local_4"],
+            "batching_ceiling": medians["local"] / medians["local_4"]}
 
 
 def concurrency(role: str, served: ServedModel, repeats: int, clients: int = 8,
@@ -199,7 +217,8 @@ def report(results: dict) -> None:
               f"gRPC {o['grpc_per_s']:8.1f}  -> overhead {100 * o['grpc_overhead']:+.1f}% "
               f"(target <= 10%)")
         print(f"{'':9}  batch 4: 1 client {c['serial_per_s']:8.1f} {unit[role]}, 8 clients "
-              f"{c['concurrent_per_s']:8.1f}  -> {c['speedup']:.2f}x (target >= 1.5x)")
+              f"{c['concurrent_per_s']:8.1f}  -> {c['speedup']:.2f}x (target >= 1.5x; "
+              f"in-process batch 32 vs 4: {o['batching_ceiling']:.2f}x)")
 
 
 def main() -> None:
