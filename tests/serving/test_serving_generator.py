@@ -51,6 +51,7 @@ def test_samples_carry_raw_logprobs_of_their_tokens(client, tiny_model):
     expected = logprobs[len(prompt_ids) - 1:-1].gather(-1, ids[0, len(prompt_ids):, None])[:, 0]
     np.testing.assert_allclose(sample.logprobs, expected.numpy(), atol=1e-3)
     assert sample.weights_version == "base"
+    assert sample.prompt_token_ids.tolist() == prompt_ids
 
 
 def test_max_tokens_and_finish_reasons(client):
@@ -98,3 +99,11 @@ def test_asking_for_other_weights_is_failed_precondition(client):
     with pytest.raises(InferenceError, match="'step-9' were asked for") as caught:
         client.generate(PROMPTS, max_tokens=2, weights_version="step-9")
     assert caught.value.code == "FAILED_PRECONDITION"
+
+
+def test_deadline_exceeded_is_reported_and_server_keeps_serving(generator):
+    with GeneratorClient(generator.target, chunk_size=8) as client:
+        with pytest.raises(InferenceError, match="DEADLINE_EXCEEDED") as caught:
+            client.generate(PROMPTS * 4, n=4, max_tokens=64, timeout_s=0.05)
+        assert caught.value.code == "DEADLINE_EXCEEDED"
+        assert len(client.generate(["still there?"], max_tokens=2)[0]) == 1

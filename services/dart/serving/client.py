@@ -55,6 +55,7 @@ class GeneratedCompletion:
     logprobs: np.ndarray  # float32, raw (temperature 1) log-prob of each sampled token
     finish_reason: str  # "stop" or "length"
     weights_version: str
+    prompt_token_ids: np.ndarray  # int32, the prompt as the generator tokenized it
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class ScorerClient(_InferenceClient):
 def _completions(reply: pb.GenerateResponse) -> list[list[GeneratedCompletion]]:
     return [[GeneratedCompletion(c.text, unpack_ids(c.token_ids), unpack_floats(c.logprobs),
                                  FINISH_REASONS.get(c.finish_reason, "unspecified"),
-                                 reply.weights_version)
+                                 reply.weights_version, unpack_ids(result.prompt_token_ids))
              for c in result.completions] for result in reply.results]
 
 

@@ -7,6 +7,7 @@ and counts the outcome in the metrics.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable
@@ -34,6 +35,9 @@ async def _observed(metrics: ServerMetrics, method: str, context, work: Awaitabl
     metrics.inflight.inc()
     try:
         return await work
+    except asyncio.CancelledError:  # the client's deadline passed or it went away
+        code = "CANCELLED"
+        raise
     except RequestRejected as rejected:
         code = rejected.code
         await context.abort(grpc.StatusCode[code], rejected.message)
