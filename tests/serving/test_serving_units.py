@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -113,3 +114,18 @@ def test_auto_backend_is_hf_without_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert resolve_backend("auto") == "hf"
     assert resolve_backend("vllm") == "vllm"
+
+
+def test_scorer_refuses_a_model_without_chat_template(tiny_model, tmp_path):
+    import shutil
+
+    from dart.errors import UserError
+    from dart.serving.backends import create_backend
+
+    plain = shutil.copytree(tiny_model, tmp_path / "plain")
+    config = json.loads((plain / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (plain / "tokenizer_config.json").write_text(json.dumps(config))
+    (plain / "chat_template.jinja").unlink(missing_ok=True)
+    with pytest.raises(UserError, match="has none"):
+        asyncio.run(create_backend("scorer", str(plain), "hf", checks.ServingLimits(), {}))

@@ -6,9 +6,11 @@ Names are `dart_<role>_*` (role = generator or scorer), one registry per server:
     dart_<role>_request_seconds{method}         RPC latency (histogram)
     dart_<role>_tokens_in_total                 prompt tokens (scorer: prompt + completion)
     dart_<role>_tokens_out_total                generated tokens (scorer: scored tokens)
-    dart_<role>_batch_rows                      rows per forward batch (histogram)
-    dart_<role>_batch_seconds                   forward batch latency (histogram)
-    dart_<role>_queue_depth                     rows waiting for a batch
+    dart_<role>_batch_rows                      rows per forward batch (histogram; hf only,
+                                                vLLM schedules its own batches)
+    dart_<role>_batch_seconds                   forward batch latency (histogram; hf only)
+    dart_<role>_queue_depth                     rows waiting for a batch (vllm: rows in the
+                                                engine)
     dart_<role>_inflight_requests               RPCs being served
     dart_<role>_weights_info{version,kind}      1 for the loaded weights, else absent
     dart_<role>_weights_loads_total{outcome}    LoadWeights calls: ok / rejected

@@ -45,6 +45,10 @@ async def create_backend(role: str, model_path: str, backend: str, limits: Servi
 
         instance = await create_vllm_backend(role, model_path, limits, batch_hooks)
     instance.limits = fit_to_context(instance.limits, instance.max_model_len)
+    if role == "scorer" and not getattr(instance.tokenizer, "chat_template", None):
+        await instance.close()
+        raise UserError(f"the scorer formats pairs with the model's chat template, and "
+                        f"{model_path} has none; use a chat model or add a template")
     return instance
 
 
