@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from dart.errors import UserError
@@ -35,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user mistakes exit 2 with one line per problem."""
     args = build_parser().parse_args(argv)
+    # SIGTERM (kubectl delete, a Job's deadline) unwinds like Ctrl-C: child servers are
+    # stopped and files closed. `dart serve` installs its own draining handler over this.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return args.run(args) or 0
     except UserError as error:
@@ -44,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
