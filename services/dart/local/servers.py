@@ -31,8 +31,10 @@ def _start(role: str, model: str, workdir: Path) -> tuple[subprocess.Popen, Path
     ready = workdir / f"{role}.ready.json"
     ready.unlink(missing_ok=True)
     log = (workdir / f"{role}.log").open("w")
+    # One torch thread each: two servers and the learner share the machine's cores, and
+    # oversubscribed threads made the tiny models up to 100x slower (BENCHMARKS.md).
     command = [sys.executable, "-m", "dart", "serve", role, "--model", model, "--port", "0",
-               "--metrics-port", "0", "--ready-file", str(ready)]
+               "--metrics-port", "0", "--ready-file", str(ready), "--threads", "1"]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                preexec_fn=_die_with_parent)
     return process, ready
