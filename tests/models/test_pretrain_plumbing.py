@@ -18,6 +18,7 @@ def test_build_marks_reuses_and_rebuilds(tmp_path):
     paths = pretrain_tiny_models(tmp_path, TOY, progress=lines.append)
     marker = json.loads((paths.mapper / MARKER).read_text())
     assert marker["fingerprint"] == TOY.fingerprint()
+    assert is_current(paths.target, TOY.target_fingerprint())
     assert marker["prompt_format_version"]
     assert any(line.startswith("target: building") for line in lines)
     assert not list(tmp_path.glob(".*")), "staging folders must be renamed away"
@@ -28,16 +29,23 @@ def test_build_marks_reuses_and_rebuilds(tmp_path):
     assert pretrain_tiny_models(tmp_path, TOY, progress=lines.append) == paths
     assert not any("building" in line for line in lines)
 
-    changed = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 3})
-    assert not is_current(paths.mapper, changed) and not is_current(paths.target, changed)
+    mapper_changed = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 3})
+    assert not is_current(paths.mapper, mapper_changed.fingerprint())
     lines.clear()
-    pretrain_tiny_models(tmp_path, changed, progress=lines.append)
-    assert is_current(paths.target, changed) and is_current(paths.mapper, changed)
+    pretrain_tiny_models(tmp_path, mapper_changed, progress=lines.append)
+    assert [line.split(":")[0] for line in lines if "building" in line] == ["mapper"]
+    assert is_current(paths.mapper, mapper_changed.fingerprint())
+
+    target_changed = PretrainRecipe(**{**TOY.__dict__, "target_lr": 1e-3})
+    assert not is_current(paths.target, target_changed.target_fingerprint())
 
 
-def test_fingerprint_follows_every_field():
-    assert TOY.fingerprint() == PretrainRecipe(**TOY.__dict__).fingerprint()
-    assert TOY.fingerprint() != PretrainRecipe(**{**TOY.__dict__, "seed": 1}).fingerprint()
+def test_fingerprints_follow_their_fields():
+    same, reseeded = PretrainRecipe(**TOY.__dict__), PretrainRecipe(**{**TOY.__dict__, "seed": 1})
+    assert TOY.fingerprint() == same.fingerprint() != reseeded.fingerprint()
+    assert TOY.target_fingerprint() != reseeded.target_fingerprint()
+    longer_mapper = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 9})
+    assert TOY.target_fingerprint() == longer_mapper.target_fingerprint()
 
 
 def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
@@ -45,4 +53,4 @@ def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
     for name in ("target", "mapper"):
         AutoModelForCausalLM.from_pretrained(tmp_path / name)
     assert "mapper: untrained tiny model" in capsys.readouterr().out
-    assert not is_current(tmp_path / "target", PretrainRecipe())
+    assert not is_current(tmp_path / "target", PretrainRecipe().target_fingerprint())
