@@ -156,3 +156,15 @@ def test_reasoning_gym_unknown_task_is_a_user_error():
     dataset = Dataset.model_validate({"reasoningGym": {"task": "no_such_task", "size": 3}})
     with pytest.raises(UserError, match="reasoning-gym has no task 'no_such_task'"):
         load_demonstrations(dataset, NumericVerifier())
+
+
+def test_reasoning_gym_through_math_verify_as_in_production():
+    from dart.config.spec import Verifier as VerifierSettings
+    from dart.verify import make_verifier
+
+    dataset = Dataset.model_validate({"reasoningGym": {"task": "gsm_symbolic", "size": 12}})
+    with make_verifier(VerifierSettings(timeout_seconds=5.0)) as verifier:
+        loaded = load_demonstrations(dataset, verifier)
+        assert len(loaded) == 12 and loaded.summary.bad == 0
+        verdicts = verifier.score_many([(r["solution"], r["answer"]) for r in loaded])
+    assert all(verdicts)
