@@ -17,8 +17,10 @@ is reused, anything else is rebuilt in a staging folder and renamed into place.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -99,6 +101,21 @@ def pretrain_tiny_models(out_dir: Path, recipe: PretrainRecipe = PretrainRecipe(
                "mapper")
     progress(f"tiny models ready in {out_dir} (recipe {recipe.fingerprint()})")
     return paths
+
+
+def cached_tiny_models(recipe: PretrainRecipe = PretrainRecipe(), *,
+                       cache_root: Path | None = None, progress: Progress = print
+                       ) -> TinyModelPaths:
+    """The pre-trained pair from a shared cache ($DART_TINY_CACHE, else ~/.cache/dart/tiny-models),
+    in a folder named by the recipe's fingerprint; built once, even by parallel test sessions
+    (they wait on a file lock), so tests and demos pay the minutes of pre-training once."""
+    root = cache_root or Path(os.environ.get("DART_TINY_CACHE",
+                                             Path.home() / ".cache/dart/tiny-models"))
+    folder = Path(root) / recipe.fingerprint()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return pretrain_tiny_models(folder, recipe, progress=progress)
 
 
 def is_current(model_dir: Path, fingerprint: str) -> bool:
