@@ -32,7 +32,12 @@ class ChatTokenizer(Protocol):
 
 
 def mapper_messages(question: str, expert_solution: str) -> list[dict]:
-    """The rewrite request: an instruction, then the question and the expert's solution."""
+    """The rewrite request: an instruction, then the question, then the expert's solution.
+
+    The expert solution comes last, right before the rewrite, because it is what the rewrite
+    must be read from: with the question last, the tiny mapper learnt to answer the question
+    itself and ignore the expert text (examples/synthetic-task.md).
+    """
     request = f"Question:\n{question}\n\nSolution:\n{expert_solution}"
     return [
         {"role": "system", "content": MAPPER_INSTRUCTION},

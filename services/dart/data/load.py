@@ -10,19 +10,30 @@ Every source (a file, the synthetic task, reasoning-gym) goes through the same r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from dart.config.spec import FieldMapping
 from dart.data.rows import DemonstrationSet, check_bad_fraction, judge_records
 from dart.data.sources import detect_format, read_records, resolve_path
+from dart.errors import UserError
 
 GENERATED_FIELDS = FieldMapping()  # generators write question / solution / answer
 
 
+class Records(NamedTuple):
+    """Raw records of one source, the name the summary uses, and where their fields are."""
+
+    source: str
+    records: Iterable[dict | None]
+    fields: FieldMapping
+
+
 def load_demonstrations(dataset, verifier, *, base_dir: Path | None = None) -> DemonstrationSet:
     """The training demonstrations of `dataset` (a spec `Dataset`), checked and limited."""
-    source, records, fields = _training_records(dataset, base_dir)
-    rows, summary = judge_records(records, fields, verifier, source)
+    raw = _training_records(dataset, base_dir)
+    rows, summary = judge_records(raw.records, raw.fields, verifier, raw.source)
     check_bad_fraction(summary, dataset.max_bad_fraction)
     if dataset.limit is not None:
         rows = rows[:dataset.limit]
@@ -34,38 +45,39 @@ def load_eval_set(eval_set, dataset, verifier, *, base_dir: Path | None = None
                   ) -> DemonstrationSet:
     """Held-out problems of one spec `EvalSet`: a generator split or a file. A solution is
     not required here, only a question and a gold answer."""
-    source, records, fields = _eval_records(eval_set, dataset, base_dir)
-    rows, summary = judge_records(records, fields, verifier, source, require_solution=False)
+    raw = _eval_records(eval_set, dataset, base_dir)
+    rows, summary = judge_records(raw.records, raw.fields, verifier, raw.source,
+                                  require_solution=False)
     check_bad_fraction(summary, dataset.max_bad_fraction)
     return DemonstrationSet(rows, summary)
 
 
-def _training_records(dataset, base_dir: Path | None):
+def _training_records(dataset, base_dir: Path | None) -> Records:
     if dataset.file is not None:
-        return _file_records(dataset.file, base_dir) + (dataset.fields,)
+        return _file_records(dataset.file, dataset.fields, base_dir)
     if dataset.synthetic is not None:
-        return "synthetic:train", _synthetic_train(dataset.synthetic), GENERATED_FIELDS
-    rg = dataset.reasoning_gym
-    rows = _reasoning_gym_train(rg)
-    return f"reasoning-gym:{rg.task}", rows, GENERATED_FIELDS
+        return Records("synthetic:train", _synthetic_train(dataset.synthetic), GENERATED_FIELDS)
+    task = dataset.reasoning_gym.task
+    return Records(f"reasoning-gym:{task}", _reasoning_gym_train(dataset.reasoning_gym),
+                   GENERATED_FIELDS)
 
 
-def _eval_records(eval_set, dataset, base_dir: Path | None):
+def _eval_records(eval_set, dataset, base_dir: Path | None) -> Records:
     if eval_set.file is not None:
-        return _file_records(eval_set.file, base_dir) + (dataset.fields,)
+        return _file_records(eval_set.file, dataset.fields, base_dir)
     if dataset.synthetic is not None:
-        return f"synthetic:{eval_set.split}", _synthetic_eval(dataset.synthetic, eval_set.split), \
-            GENERATED_FIELDS
+        rows = _synthetic_eval(dataset.synthetic, eval_set.split)
+        return Records(f"synthetic:{eval_set.split}", rows, GENERATED_FIELDS)
     if dataset.reasoning_gym is not None:
         rows = _reasoning_gym_eval(dataset.reasoning_gym, eval_set.split)
-        return f"reasoning-gym:{eval_set.split}", rows, GENERATED_FIELDS
+        return Records(f"reasoning-gym:{eval_set.split}", rows, GENERATED_FIELDS)
     raise _no_generator(eval_set)
 
 
-def _file_records(file_source, base_dir: Path | None) -> tuple[str, object]:
+def _file_records(file_source, fields: FieldMapping, base_dir: Path | None) -> Records:
     path = resolve_path(file_source.path, base_dir)
     fmt = detect_format(path, file_source.format)
-    return str(path), read_records(path, fmt, file_source.split)
+    return Records(str(path), read_records(path, fmt, file_source.split), fields)
 
 
 def _synthetic_train(source) -> list[dict]:
@@ -77,7 +89,6 @@ def _synthetic_train(source) -> list[dict]:
 
 def _synthetic_eval(source, split: str) -> list[dict]:
     from dart.data.synthetic import EVAL_SPLITS, generate_split
-    from dart.errors import UserError
 
     if split not in EVAL_SPLITS:
         raise UserError(f"evaluation split {split!r} is not a synthetic-task split; choose one "
@@ -99,8 +110,6 @@ def _reasoning_gym_eval(source, split: str) -> list[dict]:
                                exclude=exclude)
 
 
-def _no_generator(eval_set):
-    from dart.errors import UserError
-
+def _no_generator(eval_set) -> UserError:
     return UserError(f"evaluation set {eval_set.name!r} names split {eval_set.split!r}, but the "
                      "dataset is a file; give the set a file instead")
