@@ -116,8 +116,8 @@ def sample_problem(rng: random.Random, skill: str) -> Problem:
 
 
 def _operand(rng: random.Random) -> int:
-    # Always three digits: a tiny model then finds every digit it reads at a fixed offset,
-    # and learns the task in minutes instead of hours (mixed widths left it at chance).
+    # Always three digits: a tiny model then finds every digit it reads at a fixed offset.
+    # With mixed widths it had learnt only the layout by the time fixed widths copied digits.
     return rng.randint(10 ** (WIDTH - 1), MAX_OPERAND)
 
 
