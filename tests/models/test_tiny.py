@@ -18,7 +18,7 @@ def test_build_is_fast_and_small(tmp_path):
     path = build_tiny_model(tmp_path / "m")
     elapsed = time.perf_counter() - started
     print(f"tiny model built in {elapsed:.2f} s")
-    assert elapsed < 2.0
+    assert elapsed < 4.0  # ~0.7 s measured; headroom for a machine shared with other jobs
     model = AutoModelForCausalLM.from_pretrained(path)
     parameters = sum(p.numel() for p in model.parameters())
     assert 0.5e6 < parameters < 2e6
