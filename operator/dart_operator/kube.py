@@ -24,11 +24,13 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "Pod": ("", "v1", "pods"),
     "Deployment": ("apps", "v1", "deployments"),
     "Job": ("batch", "v1", "jobs"),
+    "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies"),
     "DartRun": ("dart.ai", "v1alpha1", "dartruns"),
 }
 """kind -> (API group, version, plural) of everything the operator reads or writes."""
 
-CHILD_KINDS = ("ConfigMap", "PersistentVolumeClaim", "Service", "Deployment", "Job", "Pod")
+CHILD_KINDS = ("ConfigMap", "PersistentVolumeClaim", "Service", "Deployment", "Job", "Pod",
+               "NetworkPolicy")
 _JSON = "application/json"
 _MERGE_PATCH = "application/merge-patch+json"
 _RESPONSE_TYPES = {200: "object", 201: "object", 202: "object"}

@@ -36,6 +36,9 @@ CHILD_API_CALLS: tuple[ApiCall, ...] = (
     ("batch", "jobs", "watch"),                # kopf: stage progress
     ("batch", "jobs", "create"),
     ("batch", "jobs", "delete"),               # suspend, failure, TTL
+    ("networking.k8s.io", "networkpolicies", "list"),
+    ("networking.k8s.io", "networkpolicies", "create"),   # DART_NETWORK_POLICY: per-run fence
+    ("networking.k8s.io", "networkpolicies", "delete"),   # servers torn down; TTL
     ("", "events", "create"),                  # transitions and warnings
 )
 

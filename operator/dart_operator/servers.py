@@ -106,8 +106,37 @@ def service(ctx: RunContext, server: str) -> dict[str, Any]:
     }
 
 
+def network_policy(ctx: RunContext) -> dict[str, Any]:
+    """Only this run's learn and synthesize pods reach its servers' gRPC port; the metrics
+    port stays open to scrapers. (A chart-wide policy cannot say "the same run".)"""
+    callers = {"key": naming.STAGE_LABEL, "operator": "In", "values": ["learn", "synthesize"]}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": naming.metadata(ctx.run, policy_name(ctx), "servers", "serve"),
+        "spec": {
+            "podSelector": {"matchLabels": {naming.RUN_LABEL: ctx.name,
+                                            naming.STAGE_LABEL: "serve"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"ports": [{"port": "grpc", "protocol": "TCP"}],
+                 "from": [{"podSelector": {"matchLabels": {naming.RUN_LABEL: ctx.name},
+                                           "matchExpressions": [callers]}}]},
+                {"ports": [{"port": "metrics", "protocol": "TCP"}]},
+            ],
+        },
+    }
+
+
+def policy_name(ctx: RunContext) -> str:
+    return naming.child_name(ctx.name, "servers")
+
+
 def server_children(ctx: RunContext) -> list[dict[str, Any]]:
-    return [obj for s in naming.SERVERS for obj in (deployment(ctx, s), service(ctx, s))]
+    children = [obj for s in naming.SERVERS for obj in (deployment(ctx, s), service(ctx, s))]
+    if ctx.settings.network_policy:
+        children.append(network_policy(ctx))
+    return children
 
 
 def is_available(obj: dict[str, Any] | None) -> bool:

@@ -15,6 +15,7 @@ means "use the default".
     DART_WORKLOAD_SERVICE_ACCOUNT   service account of workload pods (default: the namespace's)
     DART_ARTIFACTS_ACCESS_MODE      access mode of created artifact PVCs (ReadWriteMany for
                                     multi-node learners or shards spread over nodes)
+    DART_NETWORK_POLICY             "true": a NetworkPolicy per run fences its inference servers
     DART_POD_FAILURE_POLICY         "false" on clusters without Job podFailurePolicy
     DART_SERVER_STARTUP_SECONDS     how long a server may take to load its model
     DART_RESYNC_SECONDS             period of the level-based resync (and progress polling)
@@ -84,6 +85,9 @@ class Settings(BaseModel):
         "ReadWriteOnce"
     )
     """Access mode of the artifact PVCs the operator creates."""
+    network_policy: bool = False
+    """Fence each run's inference servers: a NetworkPolicy admits to their gRPC port only the
+    learn and synthesize pods of the same run (metrics stay open to scrapers)."""
     pod_failure_policy: bool = True
     """Give Jobs the exit-code policy (1-127 permanent, 128-255 retried); Kubernetes >= 1.26."""
     server_startup_seconds: Annotated[int, Field(ge=60)] = 1800

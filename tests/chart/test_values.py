@@ -7,7 +7,7 @@ import json
 from chart_manifests import CHART, CI_VALUES, NAMESPACE, find, one, operator_env, run_helm
 from run_children import child_pods, gpu_run_spec
 
-from dart_operator import jobs, naming
+from dart_operator import naming
 from dart_operator.settings import Settings, load_settings
 
 GPU_POOL = {
@@ -198,29 +198,12 @@ def test_no_network_policy_by_default(render):
     assert not find(render(), "NetworkPolicy")
 
 
-def test_network_policy_fences_servers_to_the_stages_that_call_them(render):
-    docs = render({"networkPolicy": {"enabled": True},
-                   "operator": {"watchNamespaces": ["runs"]}})
-    policy = one(docs, "NetworkPolicy", "dart-inference-servers")
-    assert policy["metadata"]["namespace"] == "runs"
-    server_labels = naming.labels("r", "generator", "serve")
-    assert policy["spec"]["podSelector"]["matchLabels"].items() <= server_labels.items()
-    grpc_rule, metrics_rule = policy["spec"]["ingress"]
-    assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
-    (peer,) = grpc_rule["from"]
-    assert set(peer) == {"podSelector"}  # same namespace only
-    (stages,) = peer["podSelector"]["matchExpressions"]
-    assert (stages["key"], set(stages["values"])) == (naming.STAGE_LABEL, set(jobs.SERVED_STAGES))
-    for stage in jobs.SERVED_STAGES:
-        caller = naming.labels("r", stage, stage)
-        assert peer["podSelector"]["matchLabels"].items() <= caller.items()
-    assert "evaluate" not in stages["values"]
-    assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
-
-
-def test_network_policy_needs_watched_namespaces(helm):
-    done = run_helm(helm, "template", "x", str(CHART), "--set", "networkPolicy.enabled=true")
-    assert done.returncode != 0 and "watchNamespaces" in done.stderr
+def test_network_policy_fences_the_operator_and_turns_on_per_run_fences(render):
+    docs = render({"networkPolicy": {"enabled": True}})
+    policies = find(docs, "NetworkPolicy")
+    assert [p["metadata"]["name"] for p in policies] == ["dart-operator"]
+    assert operator_env(docs)["DART_NETWORK_POLICY"] == "true"
+    assert operator_env(render())["DART_NETWORK_POLICY"] == "false"
 
 
 def test_policy_ports_are_the_server_containers_named_ports():

@@ -41,6 +41,7 @@ RESOURCES = {
     ("", "v1", "namespaces"): ("Namespace", False),
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("batch", "v1", "jobs"): ("Job", True),
+    ("networking.k8s.io", "v1", "networkpolicies"): ("NetworkPolicy", True),
     ("dart.ai", "v1alpha1", "dartruns"): ("DartRun", True),
     ("apiextensions.k8s.io", "v1", "customresourcedefinitions"):
         ("CustomResourceDefinition", False),

@@ -261,3 +261,24 @@ def test_inputs_hash_changes_only_with_the_stage_inputs():
     after = {s: jobs.inputs_hash(context(run).spec, s) for s in jobs.STAGE_ORDER}
     assert before["learn"] == after["learn"] and before["synthesize"] == after["synthesize"]
     assert before["sft"] != after["sft"] and before["evaluate"] != after["evaluate"]
+
+
+def test_network_policy_fences_a_runs_servers_to_its_own_callers():
+    assert not [o for o in servers.server_children(context(make_run()))
+                if o["kind"] == "NetworkPolicy"]  # opt-in
+    ctx = context(make_run(), Settings(network_policy=True))
+    (policy,) = [o for o in servers.server_children(ctx) if o["kind"] == "NetworkPolicy"]
+    assert_valid(policy)
+    selected = policy["spec"]["podSelector"]["matchLabels"]
+    server_pod = servers.deployment(ctx, "generator")["spec"]["template"]["metadata"]["labels"]
+    assert selected.items() <= server_pod.items()
+    grpc_rule, metrics_rule = policy["spec"]["ingress"]
+    (peer,) = grpc_rule["from"]
+    assert peer["podSelector"]["matchLabels"] == {naming.RUN_LABEL: ctx.name}
+    assert peer["podSelector"]["matchExpressions"][0]["values"] == ["learn", "synthesize"]
+    learner_pod = jobs.job(ctx, "learn")["spec"]["template"]["metadata"]["labels"]
+    other_run = context(make_run(name="other"), Settings(network_policy=True))
+    other_learner = jobs.job(other_run, "learn")["spec"]["template"]["metadata"]["labels"]
+    assert peer["podSelector"]["matchLabels"].items() <= learner_pod.items()
+    assert not peer["podSelector"]["matchLabels"].items() <= other_learner.items()
+    assert "from" not in metrics_rule

@@ -30,7 +30,7 @@ def test_every_variable_is_read():
         "DART_SERVER_STARTUP_SECONDS": "600", "DART_RESYNC_SECONDS": "15",
         "DART_PROGRESS_URL": "http://{service}:{port}/p", "DART_METRICS_PORT": "0",
         "DART_LIVENESS_ENDPOINT": "off", "DART_WATCH_NAMESPACES": "research,prod",
-        "DART_PEERING": "dart",
+        "DART_PEERING": "dart", "DART_NETWORK_POLICY": "true",
     }
     settings = load_settings(env)
     assert settings.server_image == "reg/serve:2"
@@ -39,7 +39,7 @@ def test_every_variable_is_read():
     assert settings.node_pools["a100"].runtime_class_name == "nvidia"
     assert settings.pod_failure_policy is False and settings.resync_seconds == 15
     assert settings.watch_namespaces == ["research", "prod"] and settings.peering == "dart"
-    assert settings.liveness_endpoint == "off"
+    assert settings.liveness_endpoint == "off" and settings.network_policy is True
     assert load_settings({"DART_LIVENESS_ENDPOINT": ""}) == Settings()  # empty: the default
     names = {f"DART_{field.upper()}" for field in Settings.model_fields}
     assert names == set(env)

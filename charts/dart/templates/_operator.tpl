@@ -34,6 +34,8 @@ reads (tests/chart checks every name against its Settings fields). */}}
 - name: DART_PEERING
   value: {{ . | quote }}
 {{- end }}
+- name: DART_NETWORK_POLICY
+  value: {{ .Values.networkPolicy.enabled | quote }}
 - name: DART_WATCH_NAMESPACES
   value: {{ .Values.operator.watchNamespaces | join "," | quote }}
 {{- end -}}
