@@ -65,7 +65,8 @@ def update_policy(policy: Policy, batch: RolloutBatch, spec: DartRunSpec) -> dic
                       kl_coef=learn.kl_coef, ref_logprobs=ref)
     policy.engine.backward(parts.loss)
     policy.engine.step()
-    return {"loss": float(parts.loss), "kl": parts.kl, "clip_fraction": parts.clip_fraction,
+    return {"loss": float(parts.loss.detach()), "policy_loss": parts.policy_loss, "kl": parts.kl,
+            "clip_fraction": parts.clip_fraction, "approx_kl_old": parts.approx_kl_old,
             "sampler_mismatch": _sampler_mismatch(batch, old, mask)}
 
 

@@ -7,6 +7,7 @@ or the DeepSpeed launcher the usual RANK/WORLD_SIZE environment makes it data-pa
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import socket
@@ -94,17 +95,7 @@ def build_policy(source: ModelSource, mapper: MapperModel, learn: Learn) -> Poli
 
 def reference_context(policy: Policy):
     """Run the initial mapper: with LoRA, the same model with its adapter switched off."""
-    if policy.lora:
-        return policy.module.disable_adapter()
-    return _NoContext()
-
-
-class _NoContext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
+    return policy.module.disable_adapter() if policy.lora else contextlib.nullcontext()
 
 
 def reference_model(policy: Policy) -> torch.nn.Module:

@@ -74,19 +74,21 @@ def collect_rollouts(
     items: Sequence[dict], *, tokenizer, generator: Generator, scorer,
     expert_scores: ExpertScores, verifier: Verifier, config: Learn, seed: int,
 ) -> RolloutBatch:
-    """Sample, score and reward `group_size` rewrites for every demonstration in `items`."""
+    """Sample, score and reward `group_size` rewrites for every demonstration in `items`.
+
+    Prompt and completion ids are the generator's own, so the learner's log-probs are
+    computed on exactly the sampled tokens."""
     prompts = [mapper_prompt(tokenizer, i["question"], i["solution"]) for i in items]
     groups = generator.generate(
         prompts, n=config.group_size, temperature=config.temperature, top_p=config.top_p,
         max_tokens=config.max_new_tokens, seed=seed,
     )
-    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     samples = [(index, c) for index, group in enumerate(groups) for c in group]
     rewards = reward_rewrites(
         [items[i] for i, _ in samples], [c.text for _, c in samples], scorer=scorer,
         experts=expert_scores, checker=verifier, config=config.reward)
     rollouts = [
-        Rollout(item_id=items[i]["id"], prompt_ids=list(prompt_ids[i]),
+        Rollout(item_id=items[i]["id"], prompt_ids=[int(x) for x in c.prompt_token_ids],
                 completion_ids=_with_eos(c, tokenizer.eos_token_id), text=c.text, reward=reward,
                 weights_version=c.weights_version,
                 generator_logprobs=[float(x) for x in c.logprobs])
