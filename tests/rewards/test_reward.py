@@ -99,6 +99,31 @@ def test_every_cheat_scores_below_the_honest_rewrite(name):
     assert cheat.total < reward(HONEST, HONEST_LOGPROBS).total
 
 
+def test_numbers_kept_is_the_share_of_the_rewrites_numbers_restated_in_order():
+    expert = "In the ones place, 3 minus 2 gives 1. In the tens place, 5 minus 2 gives 3. 31"
+    assert c.numbers_kept("3-2=1\n5-2=3\nAnswer: 31", expert) == 1.0
+    assert c.numbers_kept("3+2=5\n5+2=7\nAnswer: 31", expert) == pytest.approx(5 / 7)
+    assert c.numbers_kept("5-2=3\n3-2=1\nAnswer: 31", expert) < 1.0  # order matters
+    assert c.numbers_kept("Answer: thirty-one", expert) == 1.0  # dropping is the length check's
+
+
+def test_invented_working_with_the_gold_answer_copied_is_caught_when_numbers_are_checked():
+    expert = ("We need to compute 47 - 25. In the ones place, 7 minus 5 gives digit 2. In the tens "
+              "place, 4 minus 2 gives digit 2. So 47 - 25 = 22. Answer: 22")
+    checked = Reward.model_validate({"penalties": {"numbers": {"minKept": 0.9}}})
+    honest_text = "47-25\n7-5=2\n4-2=2\nAnswer: 22"
+    cheat_text = "47+25\n7+5=2 c1\n4+2+1=7\nAnswer: 22"  # addition, then the gold answer
+
+    def score(text, config):
+        item = ScoredRewrite(text, [-0.1] * 16, expert, EXPERT_LOGPROBS)
+        return score_rewrite(config, item, check_answer(CHECKER, text, GOLD))
+
+    assert score(cheat_text, DEFAULT).total == score(honest_text, DEFAULT).total  # the hole
+    cheat, honest = score(cheat_text, checked), score(honest_text, checked)
+    assert cheat.numbers_changed > 0 and honest.numbers_changed == 0
+    assert cheat.total < honest.total and cheat.numbers_kept < 0.9
+
+
 def test_without_penalties_cheats_win_which_is_why_they_exist():
     unpenalised = Reward.model_validate({"penalties": {"enabled": False}})
     text, logprobs, _ = CHEATS["drops the reasoning"]

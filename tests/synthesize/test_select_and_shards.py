@@ -17,8 +17,11 @@ ITEM = {"id": "t-1", "question": "47-25?", "solution": "expert text", "answer": 
 
 
 def reward(total, preserved=True, length=0.0):
-    return RewardBreakdown(total, total, 0, 0 if preserved else 2, 0, length, 0, 0, preserved,
-                           1.0, 0.0)
+    return RewardBreakdown(total=total, alignment=total, min_token=0,
+                           answer_changed=0 if preserved else 2, missing_answer=0,
+                           numbers_changed=0, length=length, repetition=0, copy=0,
+                           answer_preserved=preserved, length_ratio=1.0, repeated_fraction=0.0,
+                           numbers_kept=1.0)
 
 
 def test_best_passing_rewrite_wins_even_over_a_higher_scoring_cheat():

@@ -252,6 +252,19 @@ class RepetitionPenalty(SpecModel):
     """Subtracted from the reward when repetition exceeds the tolerance."""
 
 
+class NumbersPenalty(SpecModel):
+    """Penalty for a rewrite whose working states numbers the expert solution does not."""
+
+    min_kept: Probability = 0.0
+    """Least fraction of the rewrite's numbers that must restate the expert's, in order. Off
+    (0) by default: an honest rewrite may write a number the expert spelled out in words
+    ("seven minus five"); turn it on (e.g. 0.9) where the expert writes its working in digits,
+    as the bundled task does."""
+    penalty: Annotated[float, Field(ge=0.0)] = 2.0
+    """Subtracted when fewer are kept: invented working with the gold answer copied at the end
+    passes the answer check, and is caught here."""
+
+
 class CopyPenalty(SpecModel):
     """Penalty for returning the expert solution verbatim."""
 
@@ -273,6 +286,8 @@ class Penalties(SpecModel):
     """Subtracted when the rewrite's final answer differs from the gold answer."""
     missing_answer: Annotated[float, Field(ge=0.0)] = 2.0
     """Subtracted when the rewrite has no parseable final answer."""
+    numbers: NumbersPenalty = NumbersPenalty()
+    """Changed-working check: numbers the expert solution never stated."""
     length: LengthBand = LengthBand()
     """Length band relative to the expert solution."""
     repetition: RepetitionPenalty = RepetitionPenalty()

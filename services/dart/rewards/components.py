@@ -4,7 +4,8 @@ The reward for a rewrite r of an expert solution e (both answers to question q) 
 
     alignment_weight * clip(mean log p_T(r | q) - mean log p_T(e | q))        # nats/token
   + min_token_weight * clip(min  log p_T(r | q) - min  log p_T(e | q))
-  - penalties (answer changed, no answer, length outside band, repetition, verbatim copy)
+  - penalties (answer changed, no answer, numbers the expert never stated, length outside
+    band, repetition, verbatim copy)
 
 where p_T is the frozen target. The mean/min pair follows RLT (reward = student
 log-likelihood of the teacher's explanation, mean and min token terms); the answer gate follows
@@ -17,6 +18,7 @@ import re
 from collections.abc import Sequence
 
 _WORD = re.compile(r"\S+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -79,3 +81,33 @@ def repeated_ngram_fraction(text: str, n: int) -> float:
 def is_verbatim_copy(rewrite: str, expert: str) -> bool:
     """The rewrite is the expert solution again (whitespace differences ignored)."""
     return _WORD.findall(rewrite) == _WORD.findall(expert)
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers a text states, in order (digit runs, with an optional decimal part)."""
+    return _NUMBER.findall(text)
+
+
+def numbers_kept(rewrite: str, expert: str) -> float:
+    """Fraction of the rewrite's numbers that restate the expert's, in the expert's order.
+
+    The longest common subsequence of the two number sequences, over the rewrite's count: 1.0
+    for a rewrite that only restates the expert's working (in any words), less for one that
+    invents intermediate results. That is the cheat an answer check alone misses: working of
+    its own, then the gold answer copied at the end. Dropping numbers is not punished here
+    (the length band does that); a rewrite with no numbers keeps everything it states.
+    """
+    mine, theirs = numbers_in(rewrite), numbers_in(expert)
+    if not mine:
+        return 1.0
+    return _lcs_length(mine, theirs) / len(mine)
+
+
+def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]

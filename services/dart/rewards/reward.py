@@ -63,7 +63,8 @@ class ScoredRewrite:
     expert_logprobs: Sequence[float]
 
 
-PENALTY_NAMES = ("answer_changed", "missing_answer", "length", "repetition", "copy")
+PENALTY_NAMES = ("answer_changed", "missing_answer", "numbers_changed", "length", "repetition",
+                 "copy")
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,14 @@ class RewardBreakdown:
     min_token: float
     answer_changed: float
     missing_answer: float
+    numbers_changed: float
     length: float
     repetition: float
     copy: float
     answer_preserved: bool
     length_ratio: float
     repeated_fraction: float
+    numbers_kept: float
 
     def as_dict(self) -> dict[str, float | bool]:
         return asdict(self)
@@ -93,7 +96,8 @@ def score_rewrite(config: Reward, item: ScoredRewrite, answer: AnswerCheck) -> R
     min_token = c.clip(c.min_token_gain(item.rewrite_logprobs, item.expert_logprobs), low, high)
     ratio = c.length_ratio(len(item.rewrite_logprobs), len(item.expert_logprobs))
     repeated = c.repeated_ngram_fraction(item.rewrite, config.penalties.repetition.ngram)
-    penalties = _penalties(config, item, answer, ratio, repeated)
+    kept = c.numbers_kept(item.rewrite, item.expert)
+    penalties = _penalties(config, item, answer, Measured(ratio, repeated, kept))
     if config.penalties.gate_alignment and any(penalties.values()):
         alignment, min_token = low, low  # hard gate: likelihood cannot pay for a cheat
     total = config.alignment_weight * alignment + config.min_token_weight * min_token
@@ -101,11 +105,21 @@ def score_rewrite(config: Reward, item: ScoredRewrite, answer: AnswerCheck) -> R
     return RewardBreakdown(
         total=total, alignment=alignment, min_token=min_token, **penalties,
         answer_preserved=answer.matches, length_ratio=ratio, repeated_fraction=repeated,
+        numbers_kept=kept,
     )
 
 
+@dataclass(frozen=True)
+class Measured:
+    """The text measures the penalties are decided on."""
+
+    length_ratio: float
+    repeated_fraction: float
+    numbers_kept: float
+
+
 def _penalties(
-    config: Reward, item: ScoredRewrite, answer: AnswerCheck, ratio: float, repeated: float
+    config: Reward, item: ScoredRewrite, answer: AnswerCheck, m: Measured
 ) -> dict[str, float]:
     p = config.penalties
     if not p.enabled:  # the no-penalty ablation: measured above, never subtracted
@@ -114,10 +128,11 @@ def _penalties(
     return {
         "answer_changed": p.answer_changed if answer.found and not answer.matches else 0.0,
         "missing_answer": p.missing_answer if not answer.found else 0.0,
-        "length": band.penalty if c.outside_length_band(ratio, band.min_ratio, band.max_ratio)
-        else 0.0,
+        "numbers_changed": p.numbers.penalty if m.numbers_kept < p.numbers.min_kept else 0.0,
+        "length": band.penalty
+        if c.outside_length_band(m.length_ratio, band.min_ratio, band.max_ratio) else 0.0,
         "repetition": p.repetition.penalty
-        if repeated > p.repetition.max_repeated_fraction else 0.0,
+        if m.repeated_fraction > p.repetition.max_repeated_fraction else 0.0,
         "copy": p.copy_expert.penalty
         if p.copy_expert.forbid and c.is_verbatim_copy(item.rewrite, item.expert) else 0.0,
     }

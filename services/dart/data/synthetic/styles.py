@@ -65,14 +65,16 @@ def _expert_step(step: Step, opener: str) -> str:
 
 
 def expert_short_solution(problem: Problem) -> str:
-    """Native-length but foreign: one line per step, columns as `(top,bottom)->digit/carry`."""
+    """Native-length but foreign: one line per step, columns as
+    `(top,bottom,carry_in)->digit/carry_out`: every number the native lines state, in the same
+    order, so only the surface differs."""
     lines = [_short_step(step) for step in problem.steps]
     return "\n".join(lines + [f"\\boxed{{{problem.answer}}}"])
 
 
 def _short_step(step: Step) -> str:
     columns = "; ".join(
-        f"({c.top},{c.bottom})->{c.digit}/{c.carry_out}" for c in step.columns
+        f"({c.top},{c.bottom},{c.carry_in})->{c.digit}/{c.carry_out}" for c in step.columns
     )
     return f"{step.left} {step.op} {step.right}: {columns} => {step.result}"
 
