@@ -18,7 +18,7 @@ BAD = REPO / "tests/data/bad_specs"
 CEL_ONLY_BAD_SPECS = [
     "checkpoint-after-end", "parallelism-over-shards", "clip-inverted", "length-band-inverted",
     "two-dataset-sources", "no-dataset-source", "token-secret-on-local-model",
-    "eval-set-both-sources", "eval-set-duplicate-names",
+    "eval-set-both-sources", "eval-set-duplicate-names", "oracle-without-synthetic",
 ]
 
 

@@ -10,34 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from oracle_gap_check import check_oracle_gap_in_report
+from pipeline_checks import check_results, dart_run
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def reduced_quickstart(tmp_path_factory) -> Path:
-    from dart.models.tiny import build_tiny_model
-
-    root = tmp_path_factory.mktemp("e2e")
-    build_tiny_model(root / "target")
-    spec = yaml.safe_load((REPO / "examples/01-quickstart.yaml").read_text())
-    spec["spec"]["models"] = {"target": {"uri": str(root / "target")}}
-    spec["spec"]["dataset"]["synthetic"].update(trainSize=12, evalSize=6)
-    spec["spec"]["learn"].update(steps=2, batchSize=2, groupSize=2, maxNewTokens=12,
-                                 publishEvery=1, checkpointEvery=1)
-    spec["spec"]["synthesize"].update(samplesPerItem=2)
-    spec["spec"]["sft"].update(batchSize=8)
-    spec["spec"]["evaluate"].update(maxNewTokens=12)
-    path = root / "reduced.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    return path
-
-
-def dart_run(config: Path, out: Path, **kwargs):
-    command = [sys.executable, "-m", "dart", "run", str(config), "--out", str(out)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
 
 
 def test_pipeline_runs_every_stage_and_resumes_after_ctrl_c(reduced_quickstart, tmp_path):
@@ -69,16 +46,19 @@ def check_artifacts(out: Path) -> None:
     assert len(rows) == 12
     assert {r["provenance"]["outcome"] for r in rows} <= {"rewritten", "kept-original"}
     assert (out / "synthesize/adapted.parquet").stat().st_size > 0
-    for arm in ("dart", "baseline"):
-        assert (out / f"sft/{arm}/model/DONE").exists()
+    sft_arms = ("dart", "sft-original", "sft-oracle")  # the quickstart's, two seeds each
+    for arm in sft_arms:
+        for seed in (0, 1):
+            assert (out / f"sft/{arm}/seed-{seed}/model/DONE").exists()
+    assert (out / "direct-rl/model/DONE").exists()
     results = json.loads((out / "evaluate/results.json").read_text())
-    assert set(results["models"]) == {"base", "baseline", "dart"}
-    for scores in results["models"].values():
-        assert set(scores) == {"in-domain", "retention", "ood"}
-        assert all(s["n"] == 6 and 0 <= s["accuracy"] <= 1 for s in scores.values())
+    check_results(results, {"base", *sft_arms, "direct-rl"})
+    assert {len(s["seeds"]) for arm in sft_arms for s in results["models"][arm].values()} == {2}
     report = (out / "report/report.md").read_text()
-    assert "| dart |" in report and "DART is" in report
-    assert (out / "report/accuracy.png").exists() and (out / "report/learning.png").exists()
+    assert "| dart |" in report and "DART is" in report and "direct-rl" in report
+    check_oracle_gap_in_report(report, results)
+    for figure in ("accuracy", "learning", "curves"):
+        assert (out / f"report/{figure}.png").exists()
 
 
 def _jsonl(path: Path) -> list[dict]:

@@ -1,22 +1,50 @@
-"""The report is built from the run's own JSON: the table and verdict follow the numbers."""
+"""The report is built from the run's own JSON: the table, the verdicts and the oracle-gap
+headline follow the numbers, and the headline is recomputed here from results.json."""
 
 import json
 
-from dart.report.markdown import verdict, write_report
+import pytest
+from oracle_gap_check import check_oracle_gap_in_report
+
+from dart.report.markdown import write_report
+from dart.report.oracle_gap import gap_fraction, oracle_gap
+from dart.report.sections import matched_compute, verdict
 
 
-def scores(accuracy, n=200):
-    return {"accuracy": accuracy, "correct": round(accuracy * n), "n": n}
+def scores(*accuracies, n=200):
+    """One arm's scores on one set over its seeds, as dart.evaluate.results writes them."""
+    mean = sum(accuracies) / len(accuracies)
+    std = (sum((a - mean) ** 2 for a in accuracies) / (len(accuracies) - 1)) ** 0.5 \
+        if len(accuracies) > 1 else 0.0
+    return {"accuracy": mean, "std": std, "seeds": list(accuracies),
+            "correct": round(sum(accuracies) * n), "n": n * len(accuracies)}
 
 
-def make_artifacts(root, dart_ood):
+def costs(flops, generated=0):
+    return {"wall_seconds": 1.5, "tokens_generated": generated, "tokens_trained_sft": 100,
+            "tokens_trained_rl": 0, "params": 1000, "flops": flops,
+            "seconds": {"learn": 0.0, "synthesize": 0.0, "sft": 1.5}}
+
+
+def hand_made_results():
     models = {
         "base": {"in-domain": scores(0.1), "ood": scores(0.05)},
-        "baseline": {"in-domain": scores(0.4), "ood": scores(0.2)},
-        "dart": {"in-domain": scores(0.6), "ood": scores(dart_ood)},
+        "dart": {"in-domain": scores(0.6, 0.5), "ood": scores(0.15, 0.1)},
+        "sft-original": {"in-domain": scores(0.2, 0.3), "ood": scores(0.2, 0.2)},
+        "sft-oracle": {"in-domain": scores(0.8, 0.7), "ood": scores(0.1, 0.2)},
+        "direct-rl": {"in-domain": scores(0.3), "ood": scores(0.0)},
     }
+    curve = [{"step": 0, "tokens_trained": 0, "accuracy": {"in-domain": 0.1, "ood": 0.05}},
+             {"step": 5, "tokens_trained": 50, "accuracy": {"in-domain": 0.6, "ood": 0.15}}]
+    return {"models": models, "examples": {},
+            "costs": {"dart": costs(4e9, 30), "sft-original": costs(6e8),
+                      "sft-oracle": costs(6e8), "direct-rl": costs(2e9, 30)},
+            "curves": {arm: curve for arm in ("dart", "sft-original", "direct-rl")}}
+
+
+def make_artifacts(root, results):
     (root / "evaluate").mkdir(parents=True)
-    (root / "evaluate/results.json").write_text(json.dumps({"models": models, "examples": {}}))
+    (root / "evaluate/results.json").write_text(json.dumps(results))
     (root / "learn").mkdir()
     history = [{"step": s, "reward_mean": s / 10, "answer_preservation": 0.95,
                 "components": {"alignment": s / 5}} for s in range(1, 6)]
@@ -28,18 +56,42 @@ def make_artifacts(root, dart_ood):
     (root / "synthesize/adapted.jsonl").write_text(json.dumps(row) + "\n")
 
 
-def test_report_has_table_verdict_figures_and_side_by_side_rewrites(tmp_path):
-    make_artifacts(tmp_path, dart_ood=0.15)
+def test_oracle_gap_on_a_hand_made_results_dict():
+    gaps = oracle_gap(hand_made_results()["models"])
+    # in-domain: seed 0 (0.6-0.2)/(0.8-0.2) = 2/3, seed 1 (0.5-0.3)/(0.7-0.3) = 1/2
+    assert gaps["in-domain"]["seeds"] == pytest.approx([2 / 3, 1 / 2])
+    assert gaps["in-domain"]["mean"] == pytest.approx(7 / 12)
+    assert gaps["in-domain"]["std"] == pytest.approx((1 / 6) / 2 ** 0.5)
+    # ood: seed 0 has the oracle behind sft-original (undefined), seed 1 is level (undefined)
+    assert gaps["ood"] == {"seeds": [None, None], "defined": 0, "mean": None, "std": None}
+    assert gap_fraction(0.5, 0.4, 0.4) is None
+    assert oracle_gap({"dart": {}, "sft-original": {}}) is None
+
+
+def test_report_states_the_oracle_gap_recomputed_from_results_json(tmp_path):
+    make_artifacts(tmp_path, hand_made_results())
+    text = write_report(tmp_path).read_text()
+    check_oracle_gap_in_report(text, json.loads((tmp_path / "evaluate/results.json").read_text()))
+    assert "- **ood**: undefined: sft-oracle is not ahead of sft-original" in text
+
+
+def test_report_has_tables_verdicts_costs_figures_and_side_by_side_rewrites(tmp_path):
+    make_artifacts(tmp_path, hand_made_results())
     report = write_report(tmp_path)
     text = report.read_text()
-    assert "| dart | 0.600 (120/200) | 0.150 (30/200) |" in text
-    assert "**in-domain**: DART is ahead of plain SFT by +0.200" in text
-    assert "**ood**: DART is behind plain SFT by -0.050" in text
+    assert "| dart | 0.550 ± 0.071 (2 seeds) | 0.125 ± 0.035 (2 seeds) |" in text
+    assert "| base | 0.100 (20/200) | 0.050 (10/200) |" in text
+    assert "**in-domain**: DART is ahead of plain SFT by +0.300" in text
+    assert "**ood**: DART is behind plain SFT by -0.075" in text
+    assert "DART / direct-rl = 2.00x" in text
+    assert "| dart | 1.5 | 30 | 100 | 0 | 4.00e+09 |" in text and "6·P·" in text
     assert "We subtract \\| carefully" in text and "+3.25 nats/token" in text
-    for figure in ("accuracy.png", "learning.png"):
+    for figure in ("accuracy.png", "learning.png", "oracle_gap.png", "curves.png"):
         assert (report.parent / figure).stat().st_size > 1000
         assert f"({figure})" in text
 
 
-def test_verdict_says_when_there_is_no_baseline():
-    assert "not measured" in verdict({"dart": {"x": scores(0.5)}})[0]
+def test_verdicts_say_when_an_arm_is_missing():
+    models = {"dart": {"x": scores(0.5)}}
+    assert "not measured" in verdict(models)[0]
+    assert "not measured" in matched_compute(models, {})[0]

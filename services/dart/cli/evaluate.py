@@ -1,4 +1,4 @@
-"""`dart evaluate`: accuracy of the base, baseline-SFT and DART targets on every eval set.
+"""`dart evaluate`: accuracy of the base target and of every arm's models on every eval set.
 
     dart evaluate --config examples/01-quickstart.yaml --artifacts runs/quickstart
 
@@ -15,14 +15,14 @@ from dart.config.load import load_dartrun
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_stage_parser(
-        subparsers, "evaluate", help="accuracy of base / SFT / DART models (stage 4)",
+        subparsers, "evaluate", help="accuracy of the base target and every arm (stage 4)",
         description="Evaluate every available model on every evaluation set of the spec.")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from dart.evaluate.stage import run_evaluate_stage
-    from dart.report.markdown import results_table
+    from dart.report.sections import results_table
 
     results = run_evaluate_stage(load_dartrun(args.config).spec, args.artifacts)
     print("\n".join(results_table(results["models"])))

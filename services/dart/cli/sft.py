@@ -1,8 +1,9 @@
-"""`dart sft`: fine-tune the target on the adapted data, and on the original as a baseline.
+"""`dart sft`: fine-tune the target once per SFT arm and seed (dart, compare.arms, ablations).
 
     dart sft --config examples/01-quickstart.yaml --artifacts runs/quickstart
 
-Writes artifacts/sft/<arm>/model (loadable by path) and stats.json; finished arms are skipped.
+Writes artifacts/sft/<arm>/seed-<i>/model (loadable by path) and stats.json; finished
+(arm, seed) pairs are skipped. The ablations' and dart's data must exist (`dart run`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dart.config.load import load_dartrun
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_stage_parser(
         subparsers, "sft", help="fine-tune the target on the adapted (and original) data "
-        "(stage 3)", description="TRL SFT of the target per arm: dart, and baseline when "
-        "spec.sft.baseline.")
+        "(stage 3)", description="TRL SFT of the target per arm and seed: dart, "
+        "sft-original / sft-oracle and the ablations as spec.compare says.")
     parser.set_defaults(run=run)
 
 

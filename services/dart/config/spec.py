@@ -389,10 +389,9 @@ class Sft(SpecModel):
     """Fine-tune all weights or a LoRA adapter."""
     lora: LoraSettings = LoraSettings()
     """Adapter settings when `training` is `lora`."""
-    baseline: bool = True
-    """Also fine-tune on the original data with identical settings (the A/B baseline)."""
     seed: int = 0
-    """Seed for data order and initialisation of adapters."""
+    """Seed for data order and initialisation of adapters; seed i of `evaluate.seeds` trains
+    with seed + i."""
 
 
 class EvalSet(SpecModel):
@@ -416,7 +415,7 @@ def _default_eval_sets() -> list[EvalSet]:
 
 
 class Evaluate(SpecModel):
-    """Accuracy of base, baseline-SFT and DART models with the same verifier."""
+    """Accuracy of the base target and of every arm's model with the same verifier."""
 
     sets: Annotated[list[EvalSet], Field(min_length=1, max_length=32)] = Field(
         default_factory=_default_eval_sets,
@@ -428,12 +427,45 @@ class Evaluate(SpecModel):
     """Longest generated solution."""
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 32
     """Problems generated at once."""
+    seeds: Annotated[int, Field(ge=1, le=32)] = 1
+    """Fine-tune every SFT arm this many times (seeds sft.seed + i) and report the mean and
+    spread of each arm's accuracy per set."""
+    curve_points: Annotated[int, Field(ge=0, le=16)] = 2
+    """Intermediate checkpoints of each SFT arm's first seed, evenly spaced in its training,
+    evaluated for the accuracy-against-steps and against-tokens curves (0: final model only)."""
 
     cel_rules = (
         CelRule(
             rule="self.sets.all(s, self.sets.exists_one(t, t.name == s.name))",
             message_expression="'evaluation set names must be unique'",
             field_path=".sets",
+        ),
+    )
+
+
+ComparisonArm = Literal["sft-original", "direct-rl", "sft-oracle"]
+Ablation = Literal["no-penalties", "no-rl", "grape"]
+
+
+class Compare(SpecModel):
+    """What DART is measured against. The `dart` arm always runs; each entry here is one more
+    arm, trained with the same SFT settings and seeds (RL arms with the mapper's RL budget)."""
+
+    arms: Annotated[list[ComparisonArm], Field(max_length=3)] = ["sft-original"]
+    """`sft-original`: SFT on the demonstrations as given. `direct-rl`: GRPO on the target
+    itself with the verifier's correctness reward, learn.steps x batchSize x groupSize
+    rollouts like the mapper. `sft-oracle` (synthetic task only): SFT on the same problems
+    written in the target's native style, the upper bound of any rewriting."""
+    ablations: Annotated[list[Ablation], Field(max_length=3)] = []
+    """`no-rl`: synthesize with the untrained mapper. `grape`: keep the most target-likely of
+    the original and k untrained rewrites that keep the answer. `no-penalties`: learn again
+    with every anti-cheating penalty off, then synthesize and SFT (shows reward hacking)."""
+
+    cel_rules = (
+        CelRule(
+            rule="self.arms.all(a, self.arms.exists_one(b, b == a)) && "
+            "self.ablations.all(a, self.ablations.exists_one(b, b == a))",
+            message_expression="'compare.arms and compare.ablations must not repeat an entry'",
         ),
     )
 
@@ -505,6 +537,8 @@ class DartRunSpec(SpecModel):
     """Stage 3: fine-tune the target."""
     evaluate: Evaluate = Evaluate()
     """Stage 4: evaluation and report."""
+    compare: Compare = Compare()
+    """Comparison arms and ablations beside the `dart` arm."""
     resources: Resources = Resources()
     """Pods per component."""
     artifacts: Artifacts = Artifacts()
@@ -521,6 +555,16 @@ class DartRunSpec(SpecModel):
     """Delete the finished run's children after this many seconds."""
     queue_name: DnsLabel | None = None
     """Kueue LocalQueue; Jobs get the queue label and start suspended until admitted."""
+
+    cel_rules = (
+        CelRule(
+            rule="!has(self.compare) || !self.compare.arms.exists(a, a == 'sft-oracle') || "
+            "has(self.dataset.synthetic)",
+            message_expression="\"compare.arms: sft-oracle needs dataset.synthetic, the only "
+            "source that can write the same problems in the target's native style\"",
+            field_path=".compare.arms",
+        ),
+    )
 
 
 class ObjectMeta(SpecModel):

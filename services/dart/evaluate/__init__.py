@@ -1,1 +1,1 @@
-"""Stage 4: accuracy of the base, baseline-SFT and DART targets with the same verifier."""
+"""Stage 4: accuracy of the base target and of every arm's models with the same verifier."""

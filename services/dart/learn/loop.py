@@ -24,7 +24,7 @@ from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
 from dart.learn.policy import Policy, reference_context, reference_model, save_weights
 from dart.learn.progress import VERSION, Progress
 from dart.learn.rollout import RolloutBatch, collect_rollouts
-from dart.rewards.batch import ExpertScores
+from dart.learn.tasks import RewriteTask, RolloutTask
 from dart.rewards.reward import PENALTY_NAMES
 from dart.verify import Verifier
 
@@ -36,6 +36,8 @@ class LearnerServices:
     generator: object
     scorer: object
     verifier: Verifier
+    task: RolloutTask | None = None
+    """What is sampled and rewarded; None: DART's rewrite task (scorer + verifier)."""
 
 
 def batch_for_step(items: list[dict], step: int, batch_size: int, seed: int) -> list[dict]:
@@ -92,6 +94,9 @@ def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
         "components": components,
         "answer_preservation": sum(r.answer_preserved for r in rewards) / n,
         "rewrite_tokens_mean": batch.completion_tokens() / n,
+        "length_ratio_mean": sum(r.length_ratio for r in rewards) / n,
+        "generated_tokens": batch.completion_tokens(),
+        "seconds": round(seconds, 3),
         "tokens_per_s": batch.completion_tokens() / max(seconds, 1e-9),
         "weights_version": batch.rollouts[0].weights_version,
         **update,
@@ -114,14 +119,13 @@ def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: Learne
     paths.root.mkdir(parents=True, exist_ok=True)
     start = _resume(policy, paths, services.generator)
     progress = Progress(paths.progress, paths.history, start, learn.steps)
-    experts = ExpertScores(services.scorer)
+    task = services.task or RewriteTask(services.scorer, services.verifier, learn.reward)
     try:
         for step in range(start, learn.steps):
             began = time.monotonic()
             batch = collect_rollouts(
                 batch_for_step(items, step, learn.batch_size, learn.seed),
-                tokenizer=policy.tokenizer, generator=services.generator,
-                scorer=services.scorer, expert_scores=experts, verifier=services.verifier,
+                tokenizer=policy.tokenizer, generator=services.generator, task=task,
                 config=learn, seed=learn.seed * 1_000_003 + step)
             update = update_policy(policy, batch, spec)
             progress.record(step, step_stats(batch, update, time.monotonic() - began))

@@ -1,4 +1,4 @@
-"""Rollouts: sample G rewrites per demonstration, score them under the target, reward them.
+"""Rollouts: sample G completions per item and reward them (a `RolloutTask` says how).
 
 One typed batch (`RolloutBatch`) carries everything from generation to the update, verl-style:
 the exact token ids the generator sampled (never re-tokenised), the reward breakdowns, and the
@@ -14,10 +14,8 @@ from typing import Protocol
 import torch
 
 from dart.config.spec import Learn
-from dart.prompts import mapper_prompt
+from dart.learn.tasks import RolloutTask
 from dart.rewards import RewardBreakdown
-from dart.rewards.batch import ExpertScores, reward_rewrites
-from dart.verify import Verifier
 
 
 class Generator(Protocol):
@@ -71,22 +69,20 @@ class RolloutBatch:
 
 
 def collect_rollouts(
-    items: Sequence[dict], *, tokenizer, generator: Generator, scorer,
-    expert_scores: ExpertScores, verifier: Verifier, config: Learn, seed: int,
+    items: Sequence[dict], *, tokenizer, generator: Generator, task: RolloutTask, config: Learn,
+    seed: int,
 ) -> RolloutBatch:
-    """Sample, score and reward `group_size` rewrites for every demonstration in `items`.
+    """Sample and reward `group_size` completions for every item: rewrites of the
+    demonstration (the mapper) or answers to the question (direct-rl), as `task` says.
 
     Prompt and completion ids are the generator's own, so the learner's log-probs are
     computed on exactly the sampled tokens."""
-    prompts = [mapper_prompt(tokenizer, i["question"], i["solution"]) for i in items]
     groups = generator.generate(
-        prompts, n=config.group_size, temperature=config.temperature, top_p=config.top_p,
-        max_tokens=config.max_new_tokens, seed=seed,
+        task.prompts(tokenizer, items), n=config.group_size, temperature=config.temperature,
+        top_p=config.top_p, max_tokens=config.max_new_tokens, seed=seed,
     )
     samples = [(index, c) for index, group in enumerate(groups) for c in group]
-    rewards = reward_rewrites(
-        [items[i] for i, _ in samples], [c.text for _, c in samples], scorer=scorer,
-        experts=expert_scores, checker=verifier, config=config.reward)
+    rewards = task.rewards([items[i] for i, _ in samples], [c.text for _, c in samples])
     rollouts = [
         Rollout(item_id=items[i]["id"], prompt_ids=[int(x) for x in c.prompt_token_ids],
                 completion_ids=_with_eos(c, tokenizer.eos_token_id), text=c.text, reward=reward,

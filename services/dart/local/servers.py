@@ -2,6 +2,8 @@
 
     with local_servers(spec, workdir) as (generator_address, scorer_address):
         ...
+    with local_target_generator(spec, workdir) as generator_address:   # direct-rl
+        ...
 
 Each server writes a ready file once it serves (`dart serve --ready-file`); we wait for both,
 and on exit (or any error, or Ctrl-C) send SIGTERM, then SIGKILL after a grace period, so no
@@ -71,22 +73,37 @@ def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]:
-    """(generator address, scorer address), serving the mapper's start and the target."""
+def _serving(roles: list[tuple[str, str]], workdir: Path) -> Iterator[tuple[str, ...]]:
+    """Start one server per (role, model), all at once; the addresses in the same order."""
     workdir.mkdir(parents=True, exist_ok=True)
-    mapper = resolve_model(spec.models.mapper.init or spec.models.target).name_or_path
-    target = resolve_model(spec.models.target).name_or_path
     processes = []
     try:
-        addresses = []
-        for role, model in (("generator", mapper), ("scorer", target)):
+        started = []
+        for role, model in roles:
             process, ready = _start(role, model, workdir)
             processes.append(process)
-            addresses.append((process, ready, role))
-        yield tuple(_wait_ready(p, r, role, workdir / f"{role}.log") for p, r, role in addresses)
+            started.append((process, ready, role))
+        yield tuple(_wait_ready(p, r, role, workdir / f"{role}.log") for p, r, role in started)
     finally:
         for process in processes:
             _stop(process)
+
+
+@contextlib.contextmanager
+def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]:
+    """(generator address, scorer address), serving the mapper's start and the target."""
+    mapper = resolve_model(spec.models.mapper.init or spec.models.target).name_or_path
+    target = resolve_model(spec.models.target).name_or_path
+    with _serving([("generator", mapper), ("scorer", target)], workdir) as addresses:
+        yield addresses
+
+
+@contextlib.contextmanager
+def local_target_generator(spec: DartRunSpec, workdir: Path) -> Iterator[str]:
+    """A generator serving the target itself (the direct-rl arm samples from it)."""
+    target = resolve_model(spec.models.target).name_or_path
+    with _serving([("generator", target)], workdir) as (address,):
+        yield address
 
 
 @contextlib.contextmanager

@@ -47,3 +47,43 @@ def _save(fig, out: Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def accuracy_curves(curves: dict[str, list[dict]], out: Path) -> Path:
+    """Accuracy per set against SFT (or RL) steps and against trained tokens, one line per arm
+    (first seed)."""
+    sets = list(next(iter(curves.values()))[0]["accuracy"])
+    fig, axes = plt.subplots(2, len(sets), figsize=(4 * len(sets), 6.5), squeeze=False)
+    for column, name in enumerate(sets):
+        for row, (key, label) in enumerate((("step", "training step"),
+                                            ("tokens_trained", "tokens trained"))):
+            ax = axes[row][column]
+            for arm, points in curves.items():
+                ax.plot([p[key] for p in points], [p["accuracy"][name] for p in points],
+                        marker="o", label=arm)
+            ax.set_ylim(0, 1.05)
+            ax.set_xlabel(label)
+            ax.set_title(name)
+    axes[0][0].set_ylabel("accuracy")
+    axes[1][0].set_ylabel("accuracy")
+    axes[0][-1].legend(fontsize="small")
+    return _save(fig, out)
+
+
+def oracle_gap_bars(gaps: dict[str, dict], out: Path) -> Path:
+    """Fraction of the oracle gap recovered per set: the mean with its std, each seed a dot;
+    an undefined set is labelled so."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for index, gap in enumerate(gaps.values()):
+        if gap["mean"] is None:
+            ax.text(index, 0.02, "undefined", ha="center", rotation=90)
+            continue
+        ax.bar(index, gap["mean"], 0.6, yerr=gap["std"], capsize=4, color="tab:blue")
+        seeds = [g for g in gap["seeds"] if g is not None]
+        ax.scatter([index] * len(seeds), seeds, color="black", zorder=3, s=12)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axhline(1, color="tab:green", lw=0.8, ls="--", label="oracle")
+    ax.set_xticks(range(len(gaps)), list(gaps))
+    ax.set_ylabel("oracle gap recovered")
+    ax.legend()
+    return _save(fig, out)

@@ -51,24 +51,35 @@ def _lora_config(sft: Sft):
                       target_modules=list(sft.lora.target_modules), task_type="CAUSAL_LM")
 
 
-def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path) -> dict:
-    """Train, then save a loadable model (LoRA merged) in out_dir/model with a DONE marker."""
+def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
+              curve_points: int = 0) -> dict:
+    """Train, then save a loadable model (LoRA merged) in out_dir/model with a DONE marker;
+    `curve_points` evenly spaced intermediate models go to out_dir/curve/step-N."""
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
 
+    from dart.sft.curve import CurveSaver
+
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     model = AutoModelForCausalLM.from_pretrained(source.name_or_path, **source.kwargs())
     steps_hint = int(len(rows) * sft.epochs / sft.batch_size) + 1
+    curve = CurveSaver(curve_points, lambda m, step: save_model(m, tokenizer,
+                                                                curve_model(out_dir, step)))
     trainer = SFTTrainer(
         model=model, args=_trainer_config(sft, out_dir, steps_hint),
         train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
-        processing_class=tokenizer, peft_config=_lora_config(sft),
+        processing_class=tokenizer, peft_config=_lora_config(sft), callbacks=[curve],
     )
     result = trainer.train()
-    _save(trainer.model, tokenizer, out_dir / "model")
+    save_model(trainer.model, tokenizer, out_dir / "model")
     return {"steps": result.global_step, "train_loss": result.training_loss,
-            "rows": len(rows), "tokens_trained": _completion_tokens(trainer)}
+            "rows": len(rows), "tokens_trained": round(_completion_tokens(trainer) * sft.epochs),
+            "curve_steps": curve.saved}
+
+
+def curve_model(out_dir: Path, step: int) -> Path:
+    return out_dir / "curve" / f"step-{step:06d}"
 
 
 def _completion_tokens(trainer) -> int:
@@ -78,7 +89,7 @@ def _completion_tokens(trainer) -> int:
     return sum(sum(mask) for mask in dataset["completion_mask"])
 
 
-def _save(model, tokenizer, final: Path) -> None:
+def save_model(model, tokenizer, final: Path) -> None:
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     staging = final.with_name(f".tmp-{final.name}")

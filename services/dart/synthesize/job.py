@@ -4,12 +4,13 @@ kept (see dart.synthesize.select), shard by shard, then merged into JSONL and Pa
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from dart.config.spec import DartRunSpec
 from dart.prompts import PROMPT_FORMAT_VERSION, mapper_prompt
 from dart.rewards.batch import ExpertScores, reward_rewrites
-from dart.synthesize.select import Candidate, adapted_row
+from dart.synthesize.select import SELECTION_RULES, Candidate
 from dart.synthesize.shards import (
     merge_shards,
     shard_items,
@@ -22,8 +23,10 @@ CHUNK_ITEMS = 32  # demonstrations per generate/score round trip
 
 def synthesize_shard(spec: DartRunSpec, items: list[dict], shard: tuple[int, int], *,
                      tokenizer, generator, scorer, verifier, out_dir: Path,
-                     mapper_version: str, on_progress=lambda done, total: None) -> Path:
-    """Write one shard (skipped when it already exists)."""
+                     mapper_version: str, rule: str = "gated",
+                     on_progress=lambda done, total: None) -> Path:
+    """Write one shard (skipped when it already exists); `rule` names the selection rule
+    (dart.synthesize.select.SELECTION_RULES)."""
     path = shard_path(out_dir, *shard)
     if path.exists():
         return path
@@ -31,14 +34,17 @@ def synthesize_shard(spec: DartRunSpec, items: list[dict], shard: tuple[int, int
     experts, rows = ExpertScores(scorer), []
     for start in range(0, len(work), CHUNK_ITEMS):
         chunk = work[start : start + CHUNK_ITEMS]
-        rows += _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts,
-                             mapper_version)
+        began = time.monotonic()
+        adapted = _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts,
+                               mapper_version, SELECTION_RULES[rule])
+        seconds = (time.monotonic() - began) / len(chunk)  # the cost accounting's share
+        rows += [{**entry, "seconds": seconds} for entry in adapted]
         on_progress(start + len(chunk), len(work))
     write_jsonl_atomic(path, rows)
     return path
 
 
-def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, version):
+def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, version, select):
     k = spec.synthesize.samples_per_item
     items = [item for _, item in chunk]
     prompts = [mapper_prompt(tokenizer, i["question"], i["solution"]) for i in items]
@@ -46,15 +52,15 @@ def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, v
         prompts, n=k, temperature=spec.synthesize.temperature, top_p=spec.learn.top_p,
         max_tokens=spec.learn.max_new_tokens, seed=spec.learn.seed + chunk[0][0])
     texts = [c.text for group in groups for c in group]
+    tokens = [sum(len(c.token_ids) for c in group) for group in groups]
     owners = [item for item in items for _ in range(k)]
     rewards = reward_rewrites(owners, texts, scorer=scorer, experts=experts, checker=verifier,
                               config=spec.learn.reward)
     rows = []
     for n, (position, item) in enumerate(chunk):
         candidates = [Candidate(texts[n * k + j], rewards[n * k + j]) for j in range(k)]
-        row = adapted_row(item, candidates, spec.synthesize.fallback, version,
-                          PROMPT_FORMAT_VERSION)
-        rows.append({"position": position, "row": row})
+        row = select(item, candidates, spec.synthesize.fallback, version, PROMPT_FORMAT_VERSION)
+        rows.append({"position": position, "row": row, "generated_tokens": tokens[n]})
     return rows
 
 
@@ -88,5 +94,24 @@ def _summary(merged: list[dict]) -> dict:
     return {
         "items": len(rows), "rows": len(kept), "dropped": len(rows) - len(kept),
         "rewritten": outcomes.count("rewritten"), "kept_original": outcomes.count("kept-original"),
-        "mean_alignment_gain_of_rewrites": sum(gains) / len(gains) if gains else None,
+        "mean_alignment_gain_of_rewrites": _mean(gains),
+        **_candidate_summary(merged, kept),
     }
+
+
+def _candidate_summary(merged: list[dict], kept: list[dict]) -> dict:
+    """What the samples looked like (reward hacking shows here) and what they cost."""
+    provenance = [r["provenance"] for r in kept]
+    sampled = sum(p["candidates"] for p in provenance)
+    chosen = [p["chosen_reward"] for p in provenance if p["chosen_reward"]]
+    return {
+        "candidate_answer_preservation": sum(p.get("answer_preserving_candidates", 0)
+                                             for p in provenance) / sampled if sampled else None,
+        "mean_length_ratio_of_rewrites": _mean([c["length_ratio"] for c in chosen]),
+        "generated_tokens": sum(entry.get("generated_tokens", 0) for entry in merged),
+        "seconds": round(sum(entry.get("seconds", 0.0) for entry in merged), 3),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None

@@ -37,6 +37,25 @@ def adapted_row(item: dict, candidates: Sequence[Candidate], fallback: str,
     chosen = best_passing(candidates)
     if chosen is None and fallback == "drop":
         return None
+    return _row(item, chosen, candidates, mapper_version, prompt_format)
+
+
+def grape_row(item: dict, candidates: Sequence[Candidate], fallback: str,
+              mapper_version: str, prompt_format: str) -> dict:
+    """The GRAPE rule (the `grape` ablation): of the original and the rewrites that keep its
+    answer, the one the target finds most likely per token. The alignment term is that
+    likelihood's gain over the original, so the original wins unless a rewrite beats 0. It
+    never drops an item (the original is always a candidate); `fallback` is not used."""
+    keeping = [c for c in candidates if c.reward.answer_preserved and c.reward.alignment > 0]
+    chosen = max(keeping, key=lambda c: c.reward.alignment, default=None)
+    return _row(item, chosen, candidates, mapper_version, prompt_format)
+
+
+SELECTION_RULES = {"gated": adapted_row, "grape": grape_row}
+
+
+def _row(item: dict, chosen: Candidate | None, candidates: Sequence[Candidate],
+         mapper_version: str, prompt_format: str) -> dict:
     outcome = "rewritten" if chosen is not None else "kept-original"
     return {
         "id": item["id"],
@@ -49,6 +68,7 @@ def adapted_row(item: dict, candidates: Sequence[Candidate], fallback: str,
             "chosen_reward": chosen.reward.as_dict() if chosen else None,
             "candidates": len(candidates),
             "passing_candidates": sum(passes_gates(c.reward) for c in candidates),
+            "answer_preserving_candidates": sum(c.reward.answer_preserved for c in candidates),
             "mapper_version": mapper_version,
             "prompt_format": prompt_format,
         },

@@ -16,6 +16,20 @@ from dart.synthesize.shards import shard_path
 from dart.verify import verifier_for
 
 MAPPER_VERSION = "final"
+UNTRAINED_VERSION = "base"  # what a generator serves before any weights are loaded
+
+
+def _serve_mapper(generator, weights: Path, untrained: bool) -> str:
+    """Make sure the generator serves the mapper asked for; return its version."""
+    serving = generator.info().weights_version
+    if untrained:
+        if serving != UNTRAINED_VERSION:
+            raise UserError(f"the generator serves mapper weights {serving!r}; the untrained "
+                            "mapper needs a generator that has loaded none")
+        return UNTRAINED_VERSION
+    if serving != MAPPER_VERSION:
+        generator.load_weights(str(weights.resolve()), MAPPER_VERSION)
+    return MAPPER_VERSION
 
 
 def paths(artifacts: Path) -> tuple[Path, Path, Path]:
@@ -29,11 +43,14 @@ def synthesize_done(artifacts: Path) -> bool:
 
 
 def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, int],
-                         generator_address: str, scorer_address: str, on_progress=None) -> dict:
+                         generator_address: str, scorer_address: str, on_progress=None,
+                         untrained: bool = False, rule: str = "gated") -> dict:
+    """`untrained`: rewrite with the generator's initial mapper (the no-rl and grape
+    ablations), else with the trained one; `rule`: how a candidate is chosen."""
     from dart.data.load import load_demonstrations
 
     weights, shards, dataset = paths(artifacts)
-    if not (weights / "STABLE").exists():
+    if not untrained and not (weights / "STABLE").exists():
         raise UserError(f"no trained mapper at {weights}: run the learn stage first")
     source = resolve_model(spec.models.mapper.init or spec.models.target)
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
@@ -41,12 +58,11 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
             ScorerClient(scorer_address) as scorer:
         generator.wait_ready()
         scorer.wait_ready()
-        if generator.info().weights_version != MAPPER_VERSION:
-            generator.load_weights(str(weights.resolve()), MAPPER_VERSION)
+        version = _serve_mapper(generator, weights, untrained)
         items = load_demonstrations(spec.dataset, verifier).rows
         synthesize_shard(spec, items, shard, tokenizer=tokenizer, generator=generator,
                          scorer=scorer, verifier=verifier, out_dir=shards,
-                         mapper_version=MAPPER_VERSION,
+                         mapper_version=version, rule=rule,
                          on_progress=on_progress or (lambda done, total: None))
     count = shard[1]
     if all(shard_path(shards, i, count).exists() for i in range(count)):

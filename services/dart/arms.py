@@ -1,0 +1,56 @@
+"""The arms of a run: what each trains, from which data, and where its artifacts live.
+
+`dart` (the adapted data) always runs. `compare.arms` adds `sft-original` (the data as given),
+`sft-oracle` (the same problems in the target's native style) and `direct-rl` (GRPO on the
+target itself). Each of `compare.ablations` is one more SFT arm on data from a variant of the
+DART pipeline: `no-rl` (untrained mapper), `grape` (likelihood selection of untrained
+rewrites) and `no-penalties` (a mapper learnt without anti-cheating penalties). Pure
+functions of the spec, no I/O.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dart.config.spec import DartRunSpec
+
+DART = "dart"
+DIRECT_RL = "direct-rl"
+ADAPTED_ARMS = (DART, "no-rl", "grape", "no-penalties")  # SFT on a synthesize output
+
+
+def sft_arms(spec: DartRunSpec) -> list[str]:
+    """Arms fine-tuned with the run's SFT settings, once per evaluation seed."""
+    compared = [arm for arm in spec.compare.arms if arm != DIRECT_RL]
+    return [DART, *compared, *spec.compare.ablations]
+
+
+def evaluated_arms(spec: DartRunSpec) -> list[str]:
+    """Every arm with a trained model: the SFT arms, then direct-rl when asked for."""
+    return sft_arms(spec) + ([DIRECT_RL] if DIRECT_RL in spec.compare.arms else [])
+
+
+def pipeline_root(artifacts: Path, arm: str) -> Path:
+    """Where an adapted arm's learn/ and synthesize/ live: the run's own for `dart`, a
+    folder per ablation otherwise (so the stages run unchanged on it)."""
+    return artifacts if arm == DART else artifacts / "ablations" / arm
+
+
+def adapted_dataset(artifacts: Path, arm: str) -> Path:
+    return pipeline_root(artifacts, arm) / "synthesize" / "adapted.jsonl"
+
+
+def ablation_spec(spec: DartRunSpec, arm: str) -> DartRunSpec:
+    """The spec an ablation's stages run with: `no-penalties` turns every penalty off."""
+    if arm != "no-penalties":
+        return spec
+    reward = spec.learn.reward
+    penalties = reward.penalties.model_copy(update={"enabled": False})
+    learn = spec.learn.model_copy(update={"reward": reward.model_copy(
+        update={"penalties": penalties})})
+    return spec.model_copy(update={"learn": learn})
+
+
+def direct_rl_root(artifacts: Path) -> Path:
+    """The direct-rl arm's learner folder (learn/ inside) and its merged model (model/)."""
+    return artifacts / DIRECT_RL

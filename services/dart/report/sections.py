@@ -1,0 +1,85 @@
+"""The report's comparison sections, each a list of Markdown lines built from results.json."""
+
+from __future__ import annotations
+
+from dart.report.oracle_gap import oracle_gap
+
+ORIGINAL = "sft-original"
+
+
+def _accuracy_cell(score: dict) -> str:
+    if len(score.get("seeds", [0])) <= 1:
+        return f"{score['accuracy']:.3f} ({score['correct']}/{score['n']})"
+    return f"{score['accuracy']:.3f} ± {score['std']:.3f} ({len(score['seeds'])} seeds)"
+
+
+def results_table(models: dict[str, dict[str, dict]]) -> list[str]:
+    """Accuracy per arm and set: the mean over seeds ± their sample std."""
+    sets = list(next(iter(models.values())))
+    lines = ["| arm | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
+    for model, scores in models.items():
+        lines.append(f"| {model} | " + " | ".join(_accuracy_cell(scores[s]) for s in sets) + " |")
+    return lines
+
+
+def _seed_list(values: list[float | None]) -> str:
+    return ", ".join("undefined" if v is None else f"{v:.3f}" for v in values)
+
+
+def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
+    """The headline: per set, the fraction of the oracle gap DART recovers, with its spread."""
+    gaps = oracle_gap(models)
+    if gaps is None:
+        return ["Oracle gap: not measured (needs the dart, sft-original and sft-oracle arms)."]
+    lines = ["Fraction of the oracle gap DART recovers, (dart - sft-original) / "
+             "(sft-oracle - sft-original), per seed, then mean ± sample std over the seeds "
+             "where the oracle is ahead:", ""]
+    for name, gap in gaps.items():
+        means = " vs ".join(f"{arm} {models[arm][name]['accuracy']:.3f}"
+                            for arm in ("dart", ORIGINAL, "sft-oracle"))
+        if gap["mean"] is None:
+            lines.append(f"- **{name}**: undefined: sft-oracle is not ahead of sft-original "
+                         f"({means}).")
+            continue
+        lines.append(f"- **{name}**: DART recovers {gap['mean']:.3f} ± {gap['std']:.3f} of the "
+                     f"oracle gap (per seed: {_seed_list(gap['seeds'])}; {means}).")
+    return lines
+
+
+def verdict(models: dict[str, dict[str, dict]]) -> list[str]:
+    """Did DART beat plain SFT? Per set, from the measured accuracies, whatever they show."""
+    if "dart" not in models or ORIGINAL not in models:
+        return ["DART vs plain SFT: not measured (needs both the dart and sft-original arms)."]
+    lines = []
+    for name, dart in models["dart"].items():
+        delta = dart["accuracy"] - models[ORIGINAL][name]["accuracy"]
+        word = "ahead of" if delta > 0 else ("level with" if delta == 0 else "behind")
+        lines.append(f"- **{name}**: DART is {word} plain SFT by {delta:+.3f} "
+                     f"({dart['accuracy']:.3f} vs {models[ORIGINAL][name]['accuracy']:.3f}).")
+    return lines
+
+
+def costs_table(costs: dict[str, dict]) -> list[str]:
+    lines = ["| arm | wall s | tokens generated | tokens trained (SFT) | tokens trained (RL) "
+             "| FLOPs |", "|---|---|---|---|---|---|"]
+    for arm, c in costs.items():
+        lines.append(f"| {arm} | {c['wall_seconds']:.1f} | {c['tokens_generated']} | "
+                     f"{c['tokens_trained_sft']} | {c['tokens_trained_rl']} | {c['flops']:.2e} |")
+    params = next(iter(costs.values()))["params"] if costs else 0
+    return lines + ["", f"FLOPs = 6·P·(tokens trained) + 2·P·(tokens generated), P = {params} "
+                    "target parameters; wall time is learn + synthesize + one SFT run (seed 0)."]
+
+
+def matched_compute(models: dict[str, dict[str, dict]], costs: dict[str, dict]) -> list[str]:
+    """DART vs direct-rl: accuracy per set beside the compute each spent."""
+    if "direct-rl" not in models or "dart" not in costs:
+        return ["DART vs direct-rl: not measured (add direct-rl to compare.arms)."]
+    dart_flops, rl_flops = costs["dart"]["flops"], costs["direct-rl"]["flops"]
+    ratio = f"{dart_flops / rl_flops:.2f}x" if rl_flops else "n/a"
+    lines = [f"Same RL rollout budget; DART spent {dart_flops:.2e} FLOPs, direct-rl "
+             f"{rl_flops:.2e} (DART / direct-rl = {ratio}).", ""]
+    for name, dart in models["dart"].items():
+        delta = dart["accuracy"] - models["direct-rl"][name]["accuracy"]
+        lines.append(f"- **{name}**: dart {dart['accuracy']:.3f} vs direct-rl "
+                     f"{models['direct-rl'][name]['accuracy']:.3f} ({delta:+.3f}).")
+    return lines

@@ -1,0 +1,31 @@
+"""Running `dart run` from a test, and the checks every end-to-end run's results pass."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def dart_run(config: Path, out: Path, **kwargs):
+    command = [sys.executable, "-m", "dart", "run", str(config), "--out", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)
+
+
+COST_FIELDS = {"wall_seconds", "tokens_generated", "tokens_trained_sft", "tokens_trained_rl",
+               "params", "flops", "seconds"}
+
+
+def check_results(results: dict, arms: set[str]) -> None:
+    """Every arm has scores per set over its seeds, costs and an accuracy curve."""
+    assert set(results["models"]) == arms
+    for scores in results["models"].values():
+        assert set(scores) == {"in-domain", "retention", "ood"}
+        for s in scores.values():
+            assert 0 <= s["accuracy"] <= 1 and s["accuracy"] == pytest.approx(
+                sum(s["seeds"]) / len(s["seeds"])) and s["n"] == 6 * len(s["seeds"])
+    for arm in arms - {"base"}:
+        assert set(results["costs"][arm]) == COST_FIELDS
+        assert results["costs"][arm]["flops"] > 0
+        assert results["curves"][arm][0]["step"] == 0 and len(results["curves"][arm]) >= 2
