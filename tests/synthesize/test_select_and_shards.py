@@ -4,7 +4,7 @@ import pytest
 
 from dart.errors import UserError
 from dart.rewards import RewardBreakdown
-from dart.synthesize.select import Candidate, adapted_row, best_passing
+from dart.synthesize.select import Candidate, adapted_row, best_passing, grape_row
 from dart.synthesize.shards import (
     merge_shards,
     parse_shard,
@@ -34,6 +34,18 @@ def test_best_passing_rewrite_wins_even_over_a_higher_scoring_cheat():
     assert row["provenance"]["outcome"] == "rewritten"
     assert row["provenance"]["passing_candidates"] == 2
     assert row["provenance"]["original_solution"] == "expert text"
+
+
+def test_grape_keeps_the_most_likely_of_the_original_and_the_answer_keeping_rewrites():
+    candidates = [Candidate("wrong answer", reward(9.0, preserved=False)),
+                  Candidate("likely", reward(3.0)),
+                  Candidate("long but likely", reward(4.0, length=0.5))]
+    row = grape_row(ITEM, candidates, "drop", "base", "v1")
+    assert row["solution"] == "long but likely"  # GRAPE has no length gate, only the answer
+    assert row["provenance"]["answer_preserving_candidates"] == 2
+    less_likely = [Candidate("unlikely", reward(-1.0)), Candidate("x", reward(5.0, False))]
+    row = grape_row(ITEM, less_likely, "drop", "base", "v1")
+    assert row["solution"] == "expert text" and row["provenance"]["outcome"] == "kept-original"
 
 
 def test_fallback_keeps_the_original_or_drops_the_item():
