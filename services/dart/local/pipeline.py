@@ -80,6 +80,9 @@ def run_direct_rl(spec: DartRunSpec, out: Path) -> None:
     if direct_rl_done(out):
         _log("direct-rl: already done; skipping")
         return
+    learn = spec.learn
+    _log(f"direct-rl: GRPO on the target with the correctness reward, {learn.steps} steps x "
+         f"{learn.batch_size} questions x {learn.group_size} samples")
     with local_target_generator(spec, direct_rl_root(out) / "servers") as generator:
         run_direct_rl_stage(spec, out, generator)
 
