@@ -40,9 +40,14 @@ def adapted_dataset(artifacts: Path, arm: str) -> Path:
     return pipeline_root(artifacts, arm) / "synthesize" / "adapted.jsonl"
 
 
+PENALTY_FREE = ("no-penalties", "grape")
+
+
 def ablation_spec(spec: DartRunSpec, arm: str) -> DartRunSpec:
-    """The spec an ablation's stages run with: `no-penalties` turns every penalty off."""
-    if arm != "no-penalties":
+    """The spec an ablation's stages run with. `no-penalties` learns with every penalty off;
+    `grape` ranks by the target's likelihood alone (its one check is the answer), so its
+    rewards too are computed without penalties, which leaves the alignment term ungated."""
+    if arm not in PENALTY_FREE:
         return spec
     reward = spec.learn.reward
     penalties = reward.penalties.model_copy(update={"enabled": False})

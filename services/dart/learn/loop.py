@@ -6,7 +6,9 @@
 Each step: take the step's demonstrations, sample G rewrites each from the generator server,
 score them with the scorer server, turn scores into rewards and group advantages, and take
 one DeepSpeed step on the clipped GRPO loss. Every `publishEvery` steps the new weights go to
-the generator; every `checkpointEvery` steps a resumable checkpoint is written.
+the generator; every `checkpointEvery` steps a resumable checkpoint is written. The same loop
+trains the direct-rl arm (the target answering questions, rewarded for correct answers): only
+the `RolloutTask` differs (dart.learn.tasks).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def run_evaluate(spec: DartRunSpec, out: Path) -> None:
     run_evaluate_stage(spec, out, log=_log)
 
 
-def stage_plan(spec: DartRunSpec) -> list[tuple[str, object]]:
+def stage_plan(spec: DartRunSpec) -> list[tuple[str, Callable[[DartRunSpec, Path], None]]]:
     """(name, run(spec, out)) for every stage this spec needs, in order."""
     plan = [("learn + synthesize", run_model_stages)]
     plan += [(f"ablation {name}", partial(run_ablation, name)) for name in spec.compare.ablations]

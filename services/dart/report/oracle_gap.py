@@ -23,13 +23,14 @@ def gap_fraction(dart: float, original: float, oracle: float) -> float | None:
 
 def oracle_gap(models: dict[str, dict[str, dict]]) -> dict[str, dict] | None:
     """{set: {"seeds": [gap or None per seed], "mean", "std", "defined"}}, or None when the
-    run lacks one of the three arms."""
+    run lacks one of the three arms. Seeds are paired by index (seed i of every arm trained
+    with sft.seed + i); an arm with fewer finished seeds limits the pairs."""
     if not all(arm in models for arm in ARMS):
         return None
     gaps = {}
     for name in models["dart"]:
         per_seed = [gap_fraction(*accuracies) for accuracies in
-                    zip(*(models[arm][name]["seeds"] for arm in ARMS), strict=True)]
+                    zip(*(models[arm][name]["seeds"] for arm in ARMS), strict=False)]
         defined = [g for g in per_seed if g is not None]
         gaps[name] = {
             "seeds": per_seed, "defined": len(defined),
