@@ -28,4 +28,7 @@ def check_results(results: dict, arms: set[str]) -> None:
     for arm in arms - {"base"}:
         assert set(results["costs"][arm]) == COST_FIELDS
         assert results["costs"][arm]["flops"] > 0
-        assert results["curves"][arm][0]["step"] == 0 and len(results["curves"][arm]) >= 2
+        curve = results["curves"][arm]
+        assert curve[0]["step"] == 0 and len(curve) >= 2
+        assert [p["flops"] for p in curve] == sorted(p["flops"] for p in curve)
+        assert curve[-1]["flops"] == results["costs"][arm]["flops"]

@@ -34,8 +34,10 @@ def hand_made_results():
         "sft-oracle": {"in-domain": scores(0.8, 0.7), "ood": scores(0.1, 0.2)},
         "direct-rl": {"in-domain": scores(0.3), "ood": scores(0.0)},
     }
-    curve = [{"step": 0, "tokens_trained": 0, "accuracy": {"in-domain": 0.1, "ood": 0.05}},
-             {"step": 5, "tokens_trained": 50, "accuracy": {"in-domain": 0.6, "ood": 0.15}}]
+    curve = [{"step": 0, "tokens_trained": 0, "flops": 1e9,
+              "accuracy": {"in-domain": 0.1, "ood": 0.05}},
+             {"step": 5, "tokens_trained": 50, "flops": 4e9,
+              "accuracy": {"in-domain": 0.6, "ood": 0.15}}]
     return {"models": models, "examples": {},
             "costs": {"dart": costs(4e9, 30), "sft-original": costs(6e8),
                       "sft-oracle": costs(6e8), "direct-rl": costs(2e9, 30)},
@@ -84,6 +86,8 @@ def test_report_has_tables_verdicts_costs_figures_and_side_by_side_rewrites(tmp_
     assert "**in-domain**: DART is ahead of plain SFT by +0.300" in text
     assert "**ood**: DART is behind plain SFT by -0.075" in text
     assert "DART / direct-rl = 2.00x" in text
+    assert ("At matched compute (2.00e+09 FLOPs), DART's first seed was at SFT step 0: "
+            "in-domain 0.100 vs 0.300, ood 0.050 vs 0.000") in text
     assert "| dart | 1.5 | 30 | 100 | 0 | 4.00e+09 |" in text and "6·P·" in text
     assert "We subtract \\| carefully" in text and "+3.25 nats/token" in text
     for figure in ("accuracy.png", "learning.png", "oracle_gap.png", "curves.png"):

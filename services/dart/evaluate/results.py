@@ -3,7 +3,8 @@
     {"models":   {arm: {set: {"accuracy": mean over seeds, "std": sample std (0 for one seed),
                               "seeds": [accuracy of seed 0, 1, ...], "correct": summed over
                               seeds, "n": problems times seeds}}},      # arm "base" included
-     "curves":   {arm: [{"step": .., "tokens_trained": .., "accuracy": {set: ..}}, ...]},
+     "curves":   {arm: [{"step": .., "tokens_trained": .., "flops": compute spent so far,
+                         "accuracy": {set: ..}}, ...]},                 # first seed
      "costs":    {arm: see dart.evaluate.costs},
      "examples": {arm: {set: [{question, gold, prediction, correct}, ...]}}}   # first seed
 
@@ -66,9 +67,17 @@ def sft_curve(artifacts: Path, arm: str, runs: dict[str, dict]) -> list[dict]:
 
 def rl_curve(costs: dict, spec: DartRunSpec, runs: dict[str, dict]) -> list[dict]:
     """direct-rl: the base target, then the final policy (tokens: the RL tokens)."""
-    return [{"step": 0, "tokens_trained": 0, "accuracy": _accuracies(runs["base"])},
+    return [{"step": 0, "tokens_trained": 0, "accuracy": _accuracies(runs["base"]), "flops": 0},
             {"step": spec.learn.steps, "tokens_trained": costs["tokens_trained_rl"],
-             "accuracy": _accuracies(runs[f"{DIRECT_RL}/seed-0"])}]
+             "accuracy": _accuracies(runs[f"{DIRECT_RL}/seed-0"]), "flops": costs["flops"]}]
+
+
+def with_flops(curve: list[dict], costs: dict) -> list[dict]:
+    """Compute spent by each point of an SFT curve: everything the arm's data cost before SFT
+    began (learn, synthesis), plus 6 P per SFT token trained so far (dart.evaluate.costs)."""
+    per_token = 6 * costs["params"]
+    upfront = costs["flops"] - per_token * costs["tokens_trained_sft"]
+    return [{**point, "flops": upfront + per_token * point["tokens_trained"]} for point in curve]
 
 
 def assemble_results(spec: DartRunSpec, artifacts: Path, runs: dict[str, dict]) -> dict:
@@ -81,6 +90,7 @@ def assemble_results(spec: DartRunSpec, artifacts: Path, runs: dict[str, dict]) 
         results["models"][arm] = combine_seeds([run["scores"] for run in seeds])
         results["examples"][arm] = seeds[0]["examples"]
         results["costs"][arm] = arm_costs(spec, artifacts, arm)
-        results["curves"][arm] = (sft_curve(artifacts, arm, runs) if arm in sft_arms(spec)
-                                  else rl_curve(results["costs"][arm], spec, runs))
+        costs = results["costs"][arm]
+        results["curves"][arm] = (with_flops(sft_curve(artifacts, arm, runs), costs)
+                                  if arm in sft_arms(spec) else rl_curve(costs, spec, runs))
     return results

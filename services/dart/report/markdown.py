@@ -41,7 +41,8 @@ def comparison(results: dict, figures: Path) -> list[str]:
         lines += ["", f"![oracle gap]({oracle_gap_bars(gaps, figures / 'oracle_gap.png').name})"]
     lines += ["", "## Results (accuracy)", "", *results_table(models), "", *verdict(models), "",
               f"![accuracy]({accuracy_bars(models, figures / 'accuracy.png').name})", "",
-              "## DART vs direct-rl", "", *matched_compute(models, costs)]
+              "## DART vs direct-rl", "",
+              *matched_compute(models, costs, results.get("curves"))]
     if costs:
         lines += ["", "## Costs per arm", "", *costs_table(costs)]
     if results.get("curves"):

@@ -49,23 +49,27 @@ def _save(fig, out: Path) -> Path:
     return out
 
 
+CURVE_AXES = (("step", "training step"), ("tokens_trained", "tokens trained"),
+              ("flops", "FLOPs spent (data + training)"))
+
+
 def accuracy_curves(curves: dict[str, list[dict]], out: Path) -> Path:
-    """Accuracy per set against SFT (or RL) steps and against trained tokens, one line per arm
-    (first seed)."""
+    """Accuracy per set against training steps, trained tokens and compute spent, one line per
+    arm (first seed)."""
     sets = list(next(iter(curves.values()))[0]["accuracy"])
-    fig, axes = plt.subplots(2, len(sets), figsize=(4 * len(sets), 6.5), squeeze=False)
+    fig, axes = plt.subplots(len(CURVE_AXES), len(sets), figsize=(4 * len(sets), 9.5),
+                             squeeze=False)
     for column, name in enumerate(sets):
-        for row, (key, label) in enumerate((("step", "training step"),
-                                            ("tokens_trained", "tokens trained"))):
+        for row, (key, label) in enumerate(CURVE_AXES):
             ax = axes[row][column]
             for arm, points in curves.items():
-                ax.plot([p[key] for p in points], [p["accuracy"][name] for p in points],
+                ax.plot([p.get(key, 0) for p in points], [p["accuracy"][name] for p in points],
                         marker="o", label=arm)
             ax.set_ylim(0, 1.05)
             ax.set_xlabel(label)
             ax.set_title(name)
-    axes[0][0].set_ylabel("accuracy")
-    axes[1][0].set_ylabel("accuracy")
+    for row in axes:
+        row[0].set_ylabel("accuracy")
     axes[0][-1].legend(fontsize="small")
     return _save(fig, out)
 

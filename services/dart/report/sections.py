@@ -70,8 +70,10 @@ def costs_table(costs: dict[str, dict]) -> list[str]:
                     "target parameters; wall time is learn + synthesize + one SFT run (seed 0)."]
 
 
-def matched_compute(models: dict[str, dict[str, dict]], costs: dict[str, dict]) -> list[str]:
-    """DART vs direct-rl: accuracy per set beside the compute each spent."""
+def matched_compute(models: dict[str, dict[str, dict]], costs: dict[str, dict],
+                    curves: dict[str, list[dict]] | None = None) -> list[str]:
+    """DART vs direct-rl: accuracy per set beside the compute each spent, then DART's curve
+    read at direct-rl's total compute."""
     if "direct-rl" not in models or "dart" not in costs:
         return ["DART vs direct-rl: not measured (add direct-rl to compare.arms)."]
     dart_flops, rl_flops = costs["dart"]["flops"], costs["direct-rl"]["flops"]
@@ -82,4 +84,18 @@ def matched_compute(models: dict[str, dict[str, dict]], costs: dict[str, dict]) 
         delta = dart["accuracy"] - models["direct-rl"][name]["accuracy"]
         lines.append(f"- **{name}**: dart {dart['accuracy']:.3f} vs direct-rl "
                      f"{models['direct-rl'][name]['accuracy']:.3f} ({delta:+.3f}).")
-    return lines
+    return lines + _at_matched_compute((curves or {}).get("dart", []), models, rl_flops)
+
+
+def _at_matched_compute(curve: list[dict], models: dict, budget: float) -> list[str]:
+    reached = [p for p in curve if "flops" in p and p["flops"] <= budget]
+    if not curve or "flops" not in curve[0]:
+        return []
+    if not reached:
+        return ["", f"At matched compute: DART's data alone ({curve[0]['flops']:.2e} FLOPs) "
+                f"cost more than direct-rl's whole run ({budget:.2e})."]
+    point = reached[-1]
+    cells = ", ".join(f"{name} {acc:.3f} vs {models['direct-rl'][name]['accuracy']:.3f}"
+                      for name, acc in point["accuracy"].items())
+    return ["", f"At matched compute ({budget:.2e} FLOPs), DART's first seed was at SFT step "
+            f"{point['step']}: {cells} (dart vs direct-rl)."]
