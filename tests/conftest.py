@@ -18,3 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def pretrained():
+    """The pre-trained tiny target and mapper, built once per recipe and cached across
+    sessions (pre-training takes minutes on 2 cores)."""
+    from dart.models.pretrain import cached_tiny_models
+
+    return cached_tiny_models(progress=print)
