@@ -54,3 +54,18 @@ def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
         AutoModelForCausalLM.from_pretrained(tmp_path / name)
     assert "mapper: untrained tiny model" in capsys.readouterr().out
     assert not is_current(tmp_path / "target", PretrainRecipe().target_fingerprint())
+
+
+def test_cache_reuses_the_target_of_a_recipe_that_changed_only_the_mapper(tmp_path):
+    from dart.models.pretrain import cached_tiny_models
+
+    first = cached_tiny_models(TOY, cache_root=tmp_path, progress=print)
+    lines: list[str] = []
+    mapper_changed = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 3})
+    second = cached_tiny_models(mapper_changed, cache_root=tmp_path, progress=lines.append)
+    assert second.target.parent != first.target.parent
+    assert [line.split(":")[0] for line in lines if "building" in line] == ["mapper"]
+    assert any(line.startswith("target: reusing") for line in lines)
+    assert is_current(second.target, TOY.target_fingerprint())
+    assert (second.target / "model.safetensors").read_bytes() == (
+        first.target / "model.safetensors").read_bytes()

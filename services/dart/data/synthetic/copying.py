@@ -1,0 +1,57 @@
+"""Copy practice for the mapper: column workings whose digits are random, in every style.
+
+    from dart.data.synthetic.copying import copy_practice
+    pairs = copy_practice(seed=1, size=2000)   # [{question, expert, native}, ...]
+
+A tiny mapper that practises rewriting only true additions learns to *compute* the lines
+(its weights come from the target, which adds) instead of reading them from the expert text,
+so on the new skill it writes additions and loses the answer. Practice on workings whose
+digits follow no arithmetic at all (`7-3-1=8 c0`) can only be rewritten by copying: it teaches
+the mapping from the expert's words and layout to the native lines for both operators, and no
+arithmetic of either. Subtraction itself (which digit a column gives) is never shown.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from dart.data.synthetic.problems import PLACES, WIDTH, Column, Step
+from dart.data.synthetic.styles import STYLES
+
+EXPERT_STYLES = ("expert", "expert-short")
+
+
+@dataclass(frozen=True)
+class Working:
+    """What the styles render: a question, its steps and the final answer (here arbitrary)."""
+
+    question: str
+    steps: tuple[Step, ...]
+    answer: int
+
+
+def random_working(rng: random.Random, op: str) -> Working:
+    """`left op right` with the operands' digits in the columns and random results/carries."""
+    left, right = (rng.randint(10 ** (WIDTH - 1), 10**WIDTH - 1) for _ in range(2))
+    columns, carry = [], 0
+    for index, place in enumerate(PLACES):
+        top, bottom = left // 10**index % 10, right // 10**index % 10
+        digit, carry_out = rng.randint(0, 9), rng.randint(0, 1)
+        columns.append(Column(place, top, bottom, carry, digit, carry_out))
+        carry = carry_out
+    result = sum(c.digit * 10**i for i, c in enumerate(columns)) + carry * 10**WIDTH
+    step = Step(left, op, right, result, tuple(columns))
+    return Working(f"Compute {left} {op} {right}.", (step,), result)
+
+
+def copy_practice(*, seed: int, size: int) -> list[dict]:
+    """`size` rewrite examples, alternating operator and expert style, identical per seed."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(size):
+        working = random_working(rng, "+-"[index % 2])
+        style = EXPERT_STYLES[(index // 2) % 2]
+        rows.append({"question": working.question, "expert": STYLES[style](working),
+                     "native": STYLES["native"](working)})
+    return rows
