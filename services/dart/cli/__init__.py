@@ -14,6 +14,7 @@ import importlib
 import signal
 import sys
 
+from dart import interrupts
 from dart.errors import UserError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (kubectl delete, a Job's deadline) unwinds like Ctrl-C: child servers are
     # stopped and files closed. `dart serve` installs its own draining handler over this.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    interrupts.install()
     try:
         return args.run(args) or 0
     except UserError as error:

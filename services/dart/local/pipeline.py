@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from dart import interrupts
 from dart.arms import DIRECT_RL, ablation_spec, direct_rl_root, pipeline_root
 from dart.config.spec import DartRunSpec
 from dart.learn.stage import learn_stage_done, run_learn_stage
@@ -114,6 +115,8 @@ def run_pipeline(spec: DartRunSpec, out: Path) -> Path:
 
     plan = stage_plan(spec)
     for number, (name, run) in enumerate(plan, 1):
+        interrupts.raise_if_requested()
         _log(f"\n== {number}/{len(plan)} {name} ({time.strftime('%H:%M:%S')})")
         run(spec, out)
+    interrupts.raise_if_requested()
     return write_report(out)

@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 
+from dart import interrupts
 from dart.arms import ADAPTED_ARMS, adapted_dataset, sft_arms
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
@@ -71,6 +72,7 @@ def run_sft_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict[str, di
             if (run_model(artifacts, arm, seed) / DONE).exists() and stats_file.exists():
                 log(f"sft[{arm}, seed {seed}]: already done; skipping")
             else:
+                interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
                 rows = rows if rows is not None else arm_rows(arm, spec, artifacts)
                 log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
                 _fine_tune_seed(spec, rows, run_dir(artifacts, arm, seed), seed)
