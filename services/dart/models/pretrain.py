@@ -183,7 +183,7 @@ def _train_target(staging: Path, recipe: PretrainRecipe, progress: Progress):
     pairs = [target_prompt_and_completion(tokenizer, r["question"], r["solution"]) for r in rows]
     _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr, recipe.batch_size,
            recipe.seed, progress)
-    _remove_tree(staging / "init")
+    shutil.rmtree(staging / "init", ignore_errors=True)
     return model, tokenizer
 
 
@@ -229,6 +229,3 @@ def _train(model, tokenizer, pairs, steps: int, lr: float, batch_size: int, seed
     train_on_pairs(model, tokenizer, pairs, steps=steps, batch_size=batch_size, lr=lr,
                    seed=seed, on_step=report)
 
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
