@@ -1,9 +1,16 @@
 """GRPO's pieces on hand-made tensors: advantages, the clipped loss, KL, and its gradient."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
+from dart.config.spec import DartRunSpec
 from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
+from dart.learn.loop import update_policy
+from dart.learn.policy import Policy
+from dart.learn.rollout import Rollout, RolloutBatch
+from dart.rewards import RewardBreakdown
 
 
 def test_advantages_are_normalised_within_each_group():
@@ -73,3 +80,51 @@ def test_a_step_makes_the_better_rewrite_more_likely():
     optimizer.step()
     after = token_logprobs(model, ids, attention).sum(-1).detach()
     assert after[0] > before[0] and after[1] < before[1]
+
+
+
+class Engine:
+    """DeepSpeed's engine interface (call, backward, step, module) over a plain optimizer."""
+
+    def __init__(self, module):
+        self.module, self.optimizer = module, torch.optim.SGD(module.parameters(), lr=0.5)
+        self.steps = 0
+
+    def __call__(self, **inputs):
+        return self.module(**inputs)
+
+    def backward(self, loss):
+        loss.backward()
+
+    def step(self):
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.steps += 1
+
+
+def rewarded(completion: list[int], total: float) -> Rollout:
+    reward = RewardBreakdown(total=total, alignment=total, min_token=0, answer_changed=0,
+                             missing_answer=0, numbers_changed=0, length=0, repetition=0, copy=0,
+                             answer_preserved=True, length_ratio=1.0, repeated_fraction=0.0,
+                             numbers_kept=1.0)
+    return Rollout("a", [0], completion, "", reward, "base", [])
+
+
+def update_bigram(updates: int) -> tuple[int, dict]:
+    spec = DartRunSpec.model_validate({
+        "models": {"target": {"uri": "hf://org/model@main"}}, "dataset": {"synthetic": {}},
+        "learn": {"updatesPerBatch": updates, "clipRatio": 0.2}})
+    policy = Policy(engine=Engine(Bigram()), tokenizer=SimpleNamespace(pad_token_id=0),
+                    lora=False, reference=None)
+    batch = RolloutBatch([rewarded([1, 2], 1.0), rewarded([3, 4], 0.0)], group_size=2)
+    stats = update_policy(policy, batch, spec)
+    return policy.engine.steps, stats
+
+
+def test_updates_per_batch_steps_again_on_the_same_rollouts():
+    """mu updates on one batch: each is an optimizer step, and the later ones see a policy
+    that has moved from the one that sampled (ratio != 1), which the clip then bounds."""
+    steps, stats = update_bigram(3)
+    assert steps == 3 and stats["approx_kl_old"] > 0
+    steps, stats = update_bigram(1)
+    assert steps == 1 and stats["approx_kl_old"] == 0

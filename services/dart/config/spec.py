@@ -335,6 +335,10 @@ class Learn(SpecModel):
     """Weight of the KL penalty to the initial mapper (0 disables it)."""
     clip_ratio: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
     """PPO-style clip on the policy ratio."""
+    updates_per_batch: Annotated[int, Field(ge=1, le=64)] = 1
+    """Optimizer updates on each batch of rollouts (GRPO's mu, TRL's `num_iterations`):
+    more learning per rollout, which is most of a step's time; the clip keeps the later
+    updates near the policy that sampled."""
     temperature: Annotated[float, Field(gt=0.0, le=2.0)] = 1.0
     """Sampling temperature for rollouts (diversity is what gives GRPO a signal)."""
     top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0

@@ -53,7 +53,8 @@ def batch_for_step(items: list[dict], step: int, batch_size: int, seed: int) -> 
 
 
 def update_policy(policy: Policy, batch: RolloutBatch, spec: DartRunSpec) -> dict[str, float]:
-    """One GRPO step. Old log-probs are the learner's own, recomputed on the sampled ids."""
+    """`updatesPerBatch` GRPO updates on one batch. Old log-probs are the learner's own,
+    recomputed on the sampled ids before the first update; the statistics are the last's."""
     learn = spec.learn
     inputs = batch.model_inputs(policy.tokenizer.pad_token_id)
     ids, attention, mask = inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"]
@@ -64,11 +65,12 @@ def update_policy(policy: Policy, batch: RolloutBatch, spec: DartRunSpec) -> dic
         if learn.kl_coef > 0:
             with reference_context(policy):
                 ref = token_logprobs(reference_model(policy), ids, attention)
-    new = token_logprobs(policy.engine, ids, attention)
-    parts = grpo_loss(new, old, advantages, mask, clip_ratio=learn.clip_ratio,
-                      kl_coef=learn.kl_coef, ref_logprobs=ref)
-    policy.engine.backward(parts.loss)
-    policy.engine.step()
+    for _ in range(learn.updates_per_batch):
+        new = token_logprobs(policy.engine, ids, attention)
+        parts = grpo_loss(new, old, advantages, mask, clip_ratio=learn.clip_ratio,
+                          kl_coef=learn.kl_coef, ref_logprobs=ref)
+        policy.engine.backward(parts.loss)
+        policy.engine.step()
     return {"loss": float(parts.loss.detach()), "policy_loss": parts.policy_loss, "kl": parts.kl,
             "clip_fraction": parts.clip_fraction, "approx_kl_old": parts.approx_kl_old,
             "sampler_mismatch": _sampler_mismatch(batch, old, mask)}
