@@ -3,6 +3,8 @@ mapper can only rewrite them by reading the expert text."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from dart.data.synthetic import generate_split
 from dart.data.synthetic.copying import copy_practice
 from dart.data.synthetic.problems import Problem
@@ -36,3 +38,14 @@ def test_native_lines_restate_the_expert_numbers_in_order():
                               strict=True):
         assert numbers_kept(native["solution"], expert["solution"]) == 1.0
 
+
+
+def test_operands_share_digits_and_results_vary_in_length_as_subtractions_do():
+    """A mapper that never practised `709 - 705 = 4` mis-copied the operands of exactly such
+    subtractions (examples/synthetic-task.md)."""
+    rows = copy_practice(seed=2, size=1000)
+    terms = [r["question"].removeprefix("Compute ").removesuffix(".").split() for r in rows]
+    shared = sum(left[0] == right[0] for left, _, right in terms) / len(terms)
+    lengths = Counter(len(r["native"].rsplit("Answer: ", 1)[1]) for r in rows)
+    assert 0.3 <= shared <= 0.5  # 0.3 drawn shared, plus 1 in 9 by chance
+    assert all(lengths[n] >= 50 for n in (1, 2, 3, 4))

@@ -60,8 +60,9 @@ def test_mapper_rewrites_old_skills_into_the_native_style(pretrained):
     print("\nmapper start, greedy rewrites of expert solutions (answer kept, identical to "
           f"native): old skill {figures['retention']}, new skill {figures['in-domain']}")
     assert figures["retention"][0] >= 0.9
-    # Copy practice: the pinned draw keeps ~3 in 4 new-skill answers; without it, < 1 in 10.
-    assert figures["in-domain"][0] >= 0.5
+    # Copy practice keeps every new-skill answer measured (48 of 48); without it, < 1 in 10,
+    # and with operands that never share digits, ~3 in 4 (examples/synthetic-task.md).
+    assert figures["in-domain"][0] >= 0.9
 
 
 def test_markers_make_the_build_reusable(pretrained):
