@@ -39,7 +39,6 @@ def test_native_lines_restate_the_expert_numbers_in_order():
         assert numbers_kept(native["solution"], expert["solution"]) == 1.0
 
 
-
 def test_operands_share_digits_and_results_vary_in_length_as_subtractions_do():
     """A mapper that never practised `709 - 705 = 4` mis-copied the operands of exactly such
     subtractions (examples/synthetic-task.md)."""

@@ -10,8 +10,9 @@
    solutions into its native style: true additions (an old skill), workings with random
    digits for both operators (copy practice: nothing to compute, so it learns to read the
    lines from the expert text), and some native solving so it stays a model of that style.
-   It never sees a true subtraction: rewriting the new skill's demonstrations faithfully and
-   in the form the target likes best is left to RL (examples/synthetic-task.md).
+   It never sees a true subtraction, yet copies the new skill's working faithfully (99% of
+   sampled rewrites keep the answer); what RL adds is staying faithful while it explores
+   (examples/synthetic-task.md).
 
 Each model folder holds a marker with the recipe's fingerprint; a folder whose marker matches
 is reused, anything else is rebuilt in a staging folder and renamed into place.
