@@ -22,8 +22,14 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def pretrained():
-    """The pre-trained tiny target and mapper, built once per recipe and cached across
-    sessions (pre-training takes minutes on 2 cores)."""
-    from dart.models.pretrain import cached_tiny_models
+    """The pre-trained tiny target and mapper that ship in the repository. Tests never
+    pre-train (minutes on 2 cores): stale shipped models fail here with the fix."""
+    from dart.models.pretrain import PretrainRecipe
+    from dart.models.shipped import shipped_tiny_models
 
-    return cached_tiny_models(progress=print)
+    paths = shipped_tiny_models()
+    if paths is None:
+        pytest.fail(f"the shipped tiny models were not built by the current recipe "
+                    f"({PretrainRecipe().fingerprint()}); rebuild them: dart tiny-models "
+                    "--out services/dart/models/shipped --pretrain --rebuild", pytrace=False)
+    return paths

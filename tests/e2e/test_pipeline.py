@@ -13,6 +13,8 @@ import yaml
 from oracle_gap_check import check_oracle_gap_in_report
 from pipeline_checks import check_results, dart_run
 
+from dart.report.summary import terminal_summary
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +42,9 @@ def test_pipeline_runs_every_stage_and_resumes_after_ctrl_c(reduced_quickstart, 
     # and the run stopped at the next stage boundary instead).
     assert "GRPO on the mapper" not in stderr and "already done; skipping" in stderr
     check_artifacts(out)
-    assert "report.md" in stdout
+    results = json.loads((out / "evaluate/results.json").read_text())
+    assert terminal_summary(results, out / "report/report.md") in stdout
+    assert "Setting accelerator to CPU" not in stderr and "Loading weights" not in stderr
 
 
 def check_artifacts(out: Path) -> None:

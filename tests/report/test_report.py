@@ -74,7 +74,7 @@ def test_report_states_the_oracle_gap_recomputed_from_results_json(tmp_path):
     make_artifacts(tmp_path, hand_made_results())
     text = write_report(tmp_path).read_text()
     check_oracle_gap_in_report(text, json.loads((tmp_path / "evaluate/results.json").read_text()))
-    assert "- **ood**: undefined: sft-oracle is not ahead of sft-original" in text
+    assert "- **ood**: undefined: sft-oracle is not ahead of sft-original on any seed" in text
 
 
 def test_report_has_tables_verdicts_costs_figures_and_side_by_side_rewrites(tmp_path):
@@ -83,8 +83,8 @@ def test_report_has_tables_verdicts_costs_figures_and_side_by_side_rewrites(tmp_
     text = report.read_text()
     assert "| dart | 0.550 ± 0.071 (2 seeds) | 0.125 ± 0.035 (2 seeds) |" in text
     assert "| base | 0.100 (20/200) | 0.050 (10/200) |" in text
-    assert "**in-domain**: DART is ahead of plain SFT by +0.300" in text
-    assert "**ood**: DART is behind plain SFT by -0.075" in text
+    assert "**in-domain**: DART is ahead of plain SFT by +0.300, more than twice" in text
+    assert "**ood**: DART is behind plain SFT by -0.075, more than twice" in text
     assert "DART / direct-rl = 2.00x" in text
     assert ("At matched compute (2.00e+09 FLOPs), DART's first seed was at SFT step 0: "
             "in-domain 0.100 vs 0.300, ood 0.050 vs 0.000") in text
@@ -99,3 +99,41 @@ def test_verdicts_say_when_an_arm_is_missing():
     models = {"dart": {"x": scores(0.5)}}
     assert "not measured" in verdict(models)[0]
     assert "not measured" in matched_compute(models, {})[0]
+
+
+def test_verdict_words_follow_the_seed_spread():
+    from dart.report.sections import compare_to_plain_sft
+
+    assert "score the same (0.000 vs 0.000)" in compare_to_plain_sft(scores(0, 0), scores(0, 0))
+    within = compare_to_plain_sft(scores(0.30, 0.50), scores(0.30, 0.40))
+    assert within.startswith("DART is within twice the seed spread") and "+0.050" in within
+    assert compare_to_plain_sft(scores(0.9, 0.8), scores(0.1, 0.1)).startswith(
+        "DART is ahead of plain SFT by +0.750, more than twice the seed spread")
+    assert "one seed, no spread known" in compare_to_plain_sft(scores(0.2), scores(0.1))
+    assert "level" not in within
+
+
+def test_an_undefined_oracle_gap_says_why():
+    from dart.report.sections import oracle_gap_lines
+
+    nothing = {"dart": {"x": scores(0, 0)}, "sft-original": {"x": scores(0, 0)},
+               "sft-oracle": {"x": scores(0, 0)}}
+    assert "neither sft-oracle nor sft-original solved any problem" in oracle_gap_lines(
+        nothing)[-1]
+    behind = {**nothing, "sft-oracle": {"x": scores(0.1, 0.1)},
+              "sft-original": {"x": scores(0.2, 0.2)}}
+    assert "not ahead of sft-original on any seed" in oracle_gap_lines(behind)[-1]
+
+
+def test_terminal_summary_states_the_table_and_the_verdicts(tmp_path):
+    from dart.report.summary import terminal_summary
+
+    results = hand_made_results()
+    text = terminal_summary(results, tmp_path / "report.md")
+    assert "dart          0.550 ± 0.071  0.125 ± 0.035" in text
+    assert "base          0.100          0.050" in text
+    assert "in-domain: DART is ahead of plain SFT by +0.300" in text
+    assert "oracle gap recovered: 0.58 ± 0.12" in text
+    assert "ood: DART is behind plain SFT by -0.075" in text
+    assert "oracle gap: undefined, sft-oracle is not ahead" in text
+    assert text.rstrip().endswith(f"report: {tmp_path / 'report.md'}")

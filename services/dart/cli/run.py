@@ -11,12 +11,14 @@ again after a crash or Ctrl-C: finished stages are skipped and the learner resum
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import yaml
 
 from dart.config.load import load_dartrun
 from dart.errors import UserError
+from dart.report.summary import terminal_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the whole pipeline on this machine; re-run to resume.")
     parser.add_argument("file", help="DartRun YAML file")
     parser.add_argument("--out", type=Path, help="artifacts folder (default runs/<name>)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the libraries' logs and progress bars (TRL, DeepSpeed, ...)")
     parser.set_defaults(run=run)
 
 
@@ -35,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / dartrun.metadata.name
     _pin_spec(out, dartrun.model_dump(mode="json", by_alias=True))
     report = run_pipeline(dartrun.spec, out)
-    print(f"\nreport: {report}")
+    results = json.loads((out / "evaluate/results.json").read_text())
+    print(terminal_summary(results, report))
     return 0
 
 

@@ -9,20 +9,26 @@ import torch
 from dart.prompts import target_prompt
 
 
-def solve(model_path: str, questions: list[str], *, max_new_tokens: int, batch_size: int,
-          on_batch: Callable[[int], None] = lambda n: None) -> list[str]:
-    """One greedy solution per question, in the target's chat template."""
+def load_for_generation(model_path: str):
+    """(model, tokenizer) ready for greedy batched generation, loaded once per model."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     tokenizer.padding_side = "left"  # generation continues at the right edge of every row
     model = AutoModelForCausalLM.from_pretrained(model_path).eval()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model.to(device)
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
+    return model, tokenizer
+
+
+def solve(loaded, questions: list[str], *, max_new_tokens: int, batch_size: int,
+          on_batch: Callable[[int], None] = lambda n: None) -> list[str]:
+    """One greedy solution per question, in the target's chat template; `loaded` is what
+    `load_for_generation` returns."""
+    model, tokenizer = loaded
     answers = []
     for start in range(0, len(questions), batch_size):
         prompts = [target_prompt(tokenizer, q) for q in questions[start : start + batch_size]]
-        answers += _generate(model, tokenizer, prompts, max_new_tokens, device)
+        answers += _generate(model, tokenizer, prompts, max_new_tokens, model.device)
         on_batch(len(prompts))
     return answers
 

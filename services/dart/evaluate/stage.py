@@ -13,7 +13,7 @@ from pathlib import Path
 from dart.arms import DIRECT_RL, direct_rl_root, evaluated_arms, sft_arms
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
-from dart.evaluate.generate import solve
+from dart.evaluate.generate import load_for_generation, solve
 from dart.evaluate.results import assemble_results
 from dart.sft.stage import run_dir, run_model
 from dart.sft.train import DONE
@@ -41,9 +41,9 @@ def models_to_evaluate(spec: DartRunSpec, artifacts: Path) -> dict[str, Path | s
 
 
 def evaluate_model(path: str, sets: dict[str, list[dict]], spec: DartRunSpec, verifier) -> dict:
-    scores, examples = {}, {}
+    scores, examples, loaded = {}, {}, load_for_generation(path)
     for name, rows in sets.items():
-        predictions = solve(path, [r["question"] for r in rows],
+        predictions = solve(loaded, [r["question"] for r in rows],
                             max_new_tokens=spec.evaluate.max_new_tokens,
                             batch_size=spec.evaluate.batch_size)
         correct = verifier.score_many([(p, r["answer"]) for p, r in zip(predictions, rows,

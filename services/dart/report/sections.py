@@ -26,6 +26,15 @@ def _seed_list(values: list[float | None]) -> str:
     return ", ".join("undefined" if v is None else f"{v:.3f}" for v in values)
 
 
+def undefined_gap_reason(models: dict[str, dict[str, dict]], name: str) -> str:
+    """Why there is no gap to recover on one set, in one sentence."""
+    oracle, original = models["sft-oracle"][name], models[ORIGINAL][name]
+    if oracle["accuracy"] == 0 and original["accuracy"] == 0:
+        return ("neither sft-oracle nor sft-original solved any problem of this set, so there "
+                "is no gap to recover at this budget")
+    return "sft-oracle is not ahead of sft-original on any seed, so there is no gap to recover"
+
+
 def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
     """The headline: per set, the fraction of the oracle gap DART recovers, with its spread."""
     gaps = oracle_gap(models)
@@ -38,7 +47,7 @@ def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
         means = " vs ".join(f"{arm} {models[arm][name]['accuracy']:.3f}"
                             for arm in ("dart", ORIGINAL, "sft-oracle"))
         if gap["mean"] is None:
-            lines.append(f"- **{name}**: undefined: sft-oracle is not ahead of sft-original "
+            lines.append(f"- **{name}**: undefined: {undefined_gap_reason(models, name)} "
                          f"({means}).")
             continue
         lines.append(f"- **{name}**: DART recovers {gap['mean']:.3f} ± {gap['std']:.3f} of the "
@@ -46,17 +55,34 @@ def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
+def compare_to_plain_sft(dart: dict, original: dict) -> str:
+    """One sentence: is DART ahead of plain SFT on one set, beyond the seed spread?
+
+    The spread is the larger of the two arms' sample std over seeds; a difference within
+    twice that is not called a win or a loss."""
+    delta = dart["accuracy"] - original["accuracy"]
+    pair = f"{dart['accuracy']:.3f} vs {original['accuracy']:.3f}"
+    if delta == 0:
+        return f"DART and plain SFT score the same ({pair})."
+    spread = max(dart.get("std", 0.0), original.get("std", 0.0))
+    seeds = min(len(dart.get("seeds", [0])), len(original.get("seeds", [0])))
+    if seeds < 2:
+        word = "ahead of" if delta > 0 else "behind"
+        return f"DART is {word} plain SFT by {delta:+.3f} ({pair}; one seed, no spread known)."
+    if abs(delta) <= 2 * spread:
+        return (f"DART is within twice the seed spread of plain SFT ({delta:+.3f}, spread "
+                f"{spread:.3f}; {pair}): not a measured difference.")
+    word = "ahead of" if delta > 0 else "behind"
+    return (f"DART is {word} plain SFT by {delta:+.3f}, more than twice the seed spread "
+            f"({spread:.3f}; {pair}).")
+
+
 def verdict(models: dict[str, dict[str, dict]]) -> list[str]:
     """Did DART beat plain SFT? Per set, from the measured accuracies, whatever they show."""
     if "dart" not in models or ORIGINAL not in models:
         return ["DART vs plain SFT: not measured (needs both the dart and sft-original arms)."]
-    lines = []
-    for name, dart in models["dart"].items():
-        delta = dart["accuracy"] - models[ORIGINAL][name]["accuracy"]
-        word = "ahead of" if delta > 0 else ("level with" if delta == 0 else "behind")
-        lines.append(f"- **{name}**: DART is {word} plain SFT by {delta:+.3f} "
-                     f"({dart['accuracy']:.3f} vs {models[ORIGINAL][name]['accuracy']:.3f}).")
-    return lines
+    return [f"- **{name}**: {compare_to_plain_sft(dart, models[ORIGINAL][name])}"
+            for name, dart in models["dart"].items()]
 
 
 def costs_table(costs: dict[str, dict]) -> list[str]:
