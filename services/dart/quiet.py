@@ -16,6 +16,7 @@ QUIET_ENV = {
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",      # also transformers' "Loading weights" bars
     "DATASETS_VERBOSITY": "error",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # "Tokenizing train dataset" bars of SFT
     "TOKENIZERS_PARALLELISM": "false",        # the fork warning after a tokenizer was used
 }
 
