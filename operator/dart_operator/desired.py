@@ -42,7 +42,7 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base.append(claim)
     if a.failure or a.suspended or a.current is None:
         return base
-    if a.current in jobs.SERVED_STAGES:
+    if servers_needed(a):
         base += servers.server_children(ctx)
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
@@ -94,18 +94,22 @@ def existing(children: Children, ref: Ref) -> dict[str, Any] | None:
     return children.get(ref[0], {}).get(ref[1])
 
 
+def servers_needed(a: Assessment) -> bool:
+    """The current stage talks to the servers and the run may go on."""
+    return a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+
+
 def plan(a: Assessment, children: Children, now: datetime) -> Plan:
     """Creates, updates and deletes that converge the children on what the run needs."""
     if a.ctx is None:
         return Plan()  # nothing moves until the spec is usable again
     if a.terminal:
         return Plan(delete=expired(a, children, now))
-    want = wanted(a)
-    names = {(o["kind"], o["metadata"]["name"]) for o in want}
-    unneeded = [r for r in server_refs(a) if r not in names and existing(children, r)]
-    delete = unneeded + [r for r in stopped_jobs(a) if existing(children, r)]
-    if a.refused:
+    unneeded = [] if servers_needed(a) else server_refs(a)
+    delete = [r for r in unneeded + stopped_jobs(a) if existing(children, r)]
+    if a.refusing:
         return Plan(delete=delete)  # a refused spec still stops (suspend), never starts
+    want = wanted(a)
     create = [o for o in want if existing(children, (o["kind"], o["metadata"]["name"])) is None]
     update = [o for o in want if (live := existing(children, (o["kind"], o["metadata"]["name"])))
               and drifted(o, live)]

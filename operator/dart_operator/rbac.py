@@ -14,6 +14,10 @@ RUN_API_CALLS: tuple[ApiCall, ...] = (
     ("dart.ai", "dartruns", "list"),           # kopf: watching runs
     ("dart.ai", "dartruns", "watch"),
     ("dart.ai", "dartruns/status", "patch"),   # the status
+    # Children set blockOwnerDeletion on their owner reference; with the
+    # OwnerReferencesPermissionEnforcement admission plugin (OpenShift's default) that needs
+    # update on the owner's finalizers, or every create is a 403.
+    ("dart.ai", "dartruns/finalizers", "update"),
 )
 
 CHILD_API_CALLS: tuple[ApiCall, ...] = (

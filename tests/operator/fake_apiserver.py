@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-
 from fake_validation import invalid_reason
 
 RESOURCES = {
