@@ -75,13 +75,25 @@ def name_problems(name: str) -> list[str]:
             f"it and Service names are DNS-1035 labels); create the run under another name"]
 
 
+def volume_problems(spec: Any, settings: Settings) -> list[str]:
+    """A multi-node stage needs its artifacts volume on every node: a ReadWriteOnce claim the
+    operator creates would leave all but one node's pods Pending for ever."""
+    if spec.artifacts.existing_claim or settings.artifacts_access_mode == "ReadWriteMany":
+        return []  # a claim the run brings is the run's business: its mode is not visible here
+    return [f"resources.{name}.nodes is {res.nodes}, but the artifacts volume is "
+            f"{settings.artifacts_access_mode}: use nodes: 1, an artifacts.existingClaim that is "
+            f"ReadWriteMany, or an operator with DART_ARTIFACTS_ACCESS_MODE=ReadWriteMany"
+            for name, res in spec.resources if res.nodes > 1]
+
+
 def parse_context(run: dict[str, Any], settings: Settings) -> RunContext:
     """Validate the run's spec as every workload will, plus what only the operator knows."""
     meta = run["metadata"]
     document = {"apiVersion": API_VERSION, "kind": KIND,
                 "metadata": {"name": meta["name"]}, "spec": run.get("spec") or {}}
     spec = parse_dartrun(document, source=f"dartrun {meta['name']}").spec
-    if problems := name_problems(meta["name"]) + unknown_node_pools(spec, settings):
+    problems = name_problems(meta["name"]) + unknown_node_pools(spec, settings)
+    if problems := problems + volume_problems(spec, settings):
         raise SpecError(f"dartrun {meta['name']}", problems)
     return RunContext(run=run, spec=spec, settings=settings)
 

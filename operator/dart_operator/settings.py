@@ -15,6 +15,7 @@ means "use the default".
     DART_WORKLOAD_SERVICE_ACCOUNT   service account of workload pods (default: the namespace's)
     DART_ARTIFACTS_ACCESS_MODE      access mode of created artifact PVCs (ReadWriteMany for
                                     multi-node learners or shards spread over nodes)
+    DART_PRIORITY_CLASS_NAME        PriorityClass of every workload pod (empty: the cluster default)
     DART_NETWORK_POLICY             "true": a NetworkPolicy per run fences its inference servers
     DART_POD_FAILURE_POLICY         "false" on clusters without Job podFailurePolicy
     DART_SERVER_STARTUP_SECONDS     how long a server may take to load its model
@@ -85,6 +86,8 @@ class Settings(BaseModel):
         "ReadWriteOnce"
     )
     """Access mode of the artifact PVCs the operator creates."""
+    priority_class_name: str | None = None
+    """PriorityClass of every workload pod (servers and Jobs); empty uses the default."""
     network_policy: bool = False
     """Fence each run's inference servers: a NetworkPolicy admits to their gRPC port only the
     learn and synthesize pods of the same run (metrics stay open to scrapers)."""
