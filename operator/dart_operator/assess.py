@@ -21,6 +21,7 @@ from dart_operator import jobs, naming, servers
 from dart_operator.pods import CONFIG_FILE, RunContext, unknown_node_pools
 from dart_operator.settings import Settings
 from dart_operator.stages import StageState, job_state
+from dart_operator.trouble import Trouble, pod_troubles
 
 Children = dict[str, dict[str, dict[str, Any]]]
 TERMINAL_PHASES = ("Succeeded", "Failed")
@@ -54,6 +55,9 @@ class Assessment:
     suspended: bool = False
     start_time: str | None = None
     deadline_left: int | None = None
+    troubles: dict[str, Trouble] = field(default_factory=dict)
+    """Pod-level trouble by component (server name or stage): pull errors, OOM loops,
+    unschedulable pods."""
     active_seconds: int = 0
     """Unsuspended seconds banked before the current spell (what the deadline counts)."""
     terminal: bool = False
@@ -234,6 +238,7 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
         start_time=start,
         deadline_left=left,
         active_seconds=banked,
+        troubles=pod_troubles(children.get("Pod", {})),
         terminal=was_terminal(old),
         old_status=old,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dart_operator import jobs
+from dart_operator import jobs, naming
 from dart_operator.assess import Assessment, Children
 from dart_operator.stages import CONDITION_OF_STAGE
 
@@ -71,6 +71,9 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
         return condition(kind, True, "Completed", f"stage {stage} finished")
     if stage == a.current and a.suspended and not state.finished:
         return condition(kind, False, "Suspended", "the run is suspended; resumes here")
+    trouble = a.troubles.get(stage)
+    if state.state == "Running" and trouble:
+        return condition(kind, False, trouble.reason, trouble.message)
     if state.state != "NotStarted":
         return condition(kind, False, state.reason or state.state, state.message or "")
     waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
@@ -87,7 +90,23 @@ def servers_condition(a: Assessment) -> dict[str, Any]:
         return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
     if a.servers_ready:
         return condition("ServersReady", True, "Available", "generator and scorer are serving")
+    for server in naming.SERVERS:
+        if trouble := a.troubles.get(server):
+            return condition("ServersReady", False, trouble.reason,
+                             f"{server} server: {trouble.message}")
     return condition("ServersReady", False, "Starting", "servers are loading their models")
+
+
+def current_trouble(a: Assessment) -> tuple[str, str] | None:
+    """Pod-level trouble that holds the current stage back (its servers' or its own)."""
+    if a.current is None or a.suspended:
+        return None
+    waits_on = [*naming.SERVERS] if a.current in jobs.SERVED_STAGES and not a.servers_ready \
+        else []
+    for component in [*waits_on, a.current]:
+        if trouble := a.troubles.get(component):
+            return trouble.reason, trouble.message
+    return None
 
 
 def failed_condition(a: Assessment) -> dict[str, Any]:
@@ -127,6 +146,8 @@ def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
         return condition("Ready", False, "SpecRefused", refused_condition(a)["message"])
     if refusals:
         return condition("Ready", False, refusals[0].reason, "; ".join(r.text for r in refusals))
+    if trouble := current_trouble(a):
+        return condition("Ready", False, *trouble)
     return condition("Ready", False, phase, describe_current(a, progress))
 
 

@@ -158,3 +158,54 @@ def test_children_can_be_created_under_owner_reference_enforcement(enforcing_api
         assert names(api, "ConfigMap") == {f"{RUN}-config"}
     refused = [c for c in api.calls if (c.group, c.resource, c.verb) not in OPERATOR_API_CALLS]
     assert refused == []
+
+
+def add_pod(api: FakeApiServer, component: str, status: dict) -> None:
+    """A pod as the Job or ReplicaSet controller makes it: the template's labels."""
+    labels = {"dart.ai/run": RUN, "app.kubernetes.io/component": component}
+    api.create({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": f"{RUN}-{component}-x1", "namespace": NAMESPACE,
+                             "labels": labels}, "spec": {"containers": []}})
+    api.patch_status("Pod", NAMESPACE, f"{RUN}-{component}-x1", status)
+
+
+def waiting(reason: str, message: str = "", last: str | None = None) -> dict:
+    status = {"name": "main", "restartCount": 3, "state": {"waiting": {
+        "reason": reason, "message": message}}}
+    if last:
+        status["lastState"] = {"terminated": {"reason": last, "exitCode": 137}}
+    return {"phase": "Pending" if reason != "CrashLoopBackOff" else "Running",
+            "containerStatuses": [status]}
+
+
+def test_a_learner_that_cannot_pull_its_image_says_so(apiserver):  # noqa: F811
+    api = apiserver
+    with running_operator():
+        api.create(make_run())
+        make_servers_available(api)
+        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
+        add_pod(api, "learn", waiting("ImagePullBackOff",
+                                      'Back-off pulling image "registry.example/dart:1.0"'))
+        wait_until(lambda: condition(api, "Learned")["reason"] == "ImagePullBackOff",
+                   what="Learned=ImagePullBackOff")
+        assert "registry.example/dart:1.0" in condition(api, "Learned")["message"]
+        assert condition(api, "Ready")["reason"] == "ImagePullBackOff"
+
+
+def test_servers_that_cannot_be_scheduled_or_oom_loop_say_so_at_once(apiserver):  # noqa: F811
+    api = apiserver
+    with running_operator():
+        api.create(make_run())
+        wait_until(lambda: names(api, "Deployment"), what="servers")
+        add_pod(api, "scorer", {"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."}]})
+        wait_until(lambda: condition(api, "ServersReady")["reason"] == "Unschedulable",
+                   what="ServersReady=Unschedulable")
+        assert "Insufficient nvidia.com/gpu" in condition(api, "ServersReady")["message"]
+        assert condition(api, "Ready")["reason"] == "Unschedulable"
+
+        add_pod(api, "generator", waiting("CrashLoopBackOff", "back-off 5m0s", last="OOMKilled"))
+        wait_until(lambda: condition(api, "ServersReady")["reason"] == "OOMKilled",
+                   what="ServersReady=OOMKilled")
+        assert "resources.generator.memory" in condition(api, "ServersReady")["message"]
