@@ -49,6 +49,9 @@ class Assessment:
     """First stage not yet succeeded; None when every stage is done."""
     refused: tuple[str, ...] = ()
     """Started stages whose inputs the spec has since changed."""
+    restart_pending: tuple[str, ...] = ()
+    """Running stages whose pods the spec now wants different (image, GPUs, memory...): a
+    Job's pods cannot change, so the edit applies when the stage's Job is next created."""
     invalid_edit: str | None = None
     """Why an edit of a started run is unusable; the run goes on with the last accepted spec
     (the one in its ConfigMap) and nothing new starts until the edit is fixed."""
@@ -146,6 +149,25 @@ def refused_stages(ctx: RunContext, children: Children) -> tuple[str, ...]:
     return tuple(refused)
 
 
+def template_hash(ctx: RunContext, stage: str) -> str:
+    """Fingerprint of the pod template the spec wants for a stage's Job (stamped on it)."""
+    return servers.fingerprint(jobs.job(ctx, stage)["spec"]["template"])
+
+
+def restart_pending(ctx: RunContext, children: Children,
+                    stages: dict[str, StageState]) -> tuple[str, ...]:
+    """Active stages whose Job was made with another pod template than the spec asks for."""
+    found = children.get("Job", {})
+    pending = []
+    for stage, state in stages.items():
+        job = found.get(naming.child_name(ctx.name, stage)) or {}
+        stamped = (job.get("metadata", {}).get("annotations") or {}).get(
+            naming.POD_HASH_ANNOTATION)
+        if state.active and stamped and stamped != template_hash(ctx, stage):
+            pending.append(stage)
+    return tuple(pending)
+
+
 def _seconds_between(earlier: str, now: datetime) -> float:
     return (now - datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds()
 
@@ -234,6 +256,7 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
         current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
         refused=refused_stages(ctx, children),
         invalid_edit=invalid_edit,
+        restart_pending=() if invalid_edit else restart_pending(ctx, children, stages),
         suspended=ctx.spec.suspend,
         start_time=start,
         deadline_left=left,

@@ -120,6 +120,12 @@ def refused_condition(a: Assessment) -> dict[str, Any]:
         message = (f"{a.invalid_edit}; the run goes on with the last accepted spec and starts "
                    f"nothing new until the edit is fixed or reverted")
         return condition("SpecRefused", True, "InvalidSpec", message)
+    if not a.refused and a.restart_pending:
+        message = (f"the pods of running stage(s) {', '.join(a.restart_pending)} differ from "
+                   f"the spec (image, GPUs, memory...); a Job's pods cannot change, so the "
+                   f"edit applies when the stage next starts: suspend and resume to apply it "
+                   f"now (the learner resumes from its checkpoint)")
+        return condition("SpecRefused", False, "AppliesOnRestart", message)
     if not a.refused:
         return condition("SpecRefused", False, "SpecAccepted", "the spec is in effect")
     message = (f"the spec changed the inputs of already started stage(s) "

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dart_operator import jobs, naming, servers, storage
-from dart_operator.assess import Assessment, Children
+from dart_operator.assess import Assessment, Children, template_hash
 
 Ref = tuple[str, str]
 """(kind, name) of a child."""
@@ -46,7 +46,19 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base += servers.server_children(ctx)
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
-    return base + jobs.stage_children(ctx, a.current, a.deadline_left)
+    return base + [stamp_pod_hash(a, o) for o in jobs.stage_children(ctx, a.current,
+                                                                       a.deadline_left)]
+
+
+def stamp_pod_hash(a: Assessment, obj: dict[str, Any]) -> dict[str, Any]:
+    """Jobs carry their pod template's fingerprint, so an edit their pods cannot follow
+    (image, GPUs) is seen and reported rather than silently ignored."""
+    if obj["kind"] == "Job":
+        assert a.ctx is not None
+        stage = obj["metadata"]["labels"][naming.STAGE_LABEL]
+        obj["metadata"].setdefault("annotations", {})[naming.POD_HASH_ANNOTATION] = \
+            template_hash(a.ctx, stage)
+    return obj
 
 
 def drifted(want: dict[str, Any], live: dict[str, Any]) -> bool:

@@ -209,3 +209,36 @@ def test_servers_that_cannot_be_scheduled_or_oom_loop_say_so_at_once(apiserver):
         wait_until(lambda: condition(api, "ServersReady")["reason"] == "OOMKilled",
                    what="ServersReady=OOMKilled")
         assert "resources.generator.memory" in condition(api, "ServersReady")["message"]
+
+
+def test_a_learner_image_or_gpus_edit_mid_stage_is_not_claimed_to_be_in_effect(apiserver):  # noqa: F811
+    api = apiserver
+    with running_operator():
+        api.create(make_run())
+        make_servers_available(api)
+        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
+        wait_until(lambda: status(api).get("phase") == "Running", what="Running")
+        assert condition(api, "SpecRefused")["reason"] == "SpecAccepted"
+        job_before = api.get("Job", NAMESPACE, f"{RUN}-learn")
+
+        api.patch("DartRun", NAMESPACE, RUN, {"spec": {"resources": {
+            "learner": {"image": "registry.example/dart:2.0", "gpus": 2}}}})
+        wait_until(lambda: condition(api, "SpecRefused")["reason"] == "AppliesOnRestart",
+                   what="AppliesOnRestart")
+        refused = condition(api, "SpecRefused")
+        assert refused["status"] == "False" and "learn" in refused["message"]
+        assert "in effect" not in refused["message"]
+        assert api.get("Job", NAMESPACE, f"{RUN}-learn")["metadata"]["uid"] == \
+            job_before["metadata"]["uid"]  # the running learner is not killed
+
+        set_suspend(api, True)  # what the message advises: the new Job has the new pods
+        wait_until(lambda: not names(api, "Job"), what="learner stopped")
+        set_suspend(api, False)
+        make_servers_available(api)
+        wait_until(lambda: names(api, "Job"), what="learner again")
+        main = api.get("Job", NAMESPACE, f"{RUN}-learn")["spec"]["template"]["spec"][
+            "containers"][0]
+        assert main["image"] == "registry.example/dart:2.0"
+        assert main["resources"]["limits"]["nvidia.com/gpu"] == "2"
+        wait_until(lambda: condition(api, "SpecRefused")["reason"] == "SpecAccepted",
+                   what="in effect now")
