@@ -60,6 +60,8 @@ def phase_of(a: Assessment) -> str:
         return "Succeeded"
     if a.suspended:
         return "Suspended"
+    if a.stages[a.current].state == "Queued":
+        return "Pending"  # its Job waits for admission by Kueue: nothing of it runs
     started = any(state.state != "NotStarted" for state in a.stages.values())
     return "Running" if started else "Pending"
 
@@ -154,6 +156,9 @@ def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
         return condition("Ready", False, refusals[0].reason, "; ".join(r.text for r in refusals))
     if trouble := current_trouble(a):
         return condition("Ready", False, *trouble)
+    if a.current and a.stages[a.current].state == "Queued" and a.ctx:
+        return condition("Ready", False, "Queued", f"stage {a.current} waits for admission by "
+                         f"queue {a.ctx.spec.queue_name}")
     return condition("Ready", False, phase, describe_current(a, progress))
 
 

@@ -82,8 +82,11 @@ def deployment(ctx: RunContext, server: str) -> dict[str, Any]:
         "selector": {"matchLabels": naming.selector(ctx.name, server)},
         "strategy": {"type": "Recreate"},
         "progressDeadlineSeconds": ctx.settings.server_startup_seconds + 60,
-        "template": {"metadata": {"labels": meta["labels"]}, "spec": pod},
+        "template": {"metadata": {"labels": dict(meta["labels"])}, "spec": pod},
     }
+    if ctx.spec.queue_name:  # Kueue's Deployment integration: the servers' GPUs count too
+        meta["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
+        spec["template"]["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
     meta["annotations"] = {naming.SPEC_HASH_ANNOTATION: fingerprint(spec)}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}
 

@@ -242,3 +242,24 @@ def test_a_learner_image_or_gpus_edit_mid_stage_is_not_claimed_to_be_in_effect(a
         assert main["resources"]["limits"]["nvidia.com/gpu"] == "2"
         wait_until(lambda: condition(api, "SpecRefused")["reason"] == "SpecAccepted",
                    what="in effect now")
+
+
+def test_kueue_gates_the_servers_too_and_a_queued_run_is_not_running(apiserver):  # noqa: F811
+    api = apiserver
+    queue = "kueue.x-k8s.io/queue-name"
+    with running_operator():
+        api.create(make_run({**MINIMAL_SPEC, "queueName": "research-gpus"}))
+        wait_until(lambda: len(names(api, "Deployment")) == 2, what="servers")
+        for server in ("generator", "scorer"):
+            deployment = api.get("Deployment", NAMESPACE, f"{RUN}-{server}")
+            assert deployment["metadata"]["labels"][queue] == "research-gpus"
+            assert deployment["spec"]["template"]["metadata"]["labels"][queue] == "research-gpus"
+        make_servers_available(api)
+        wait_until(lambda: names(api, "Job"), what="learner Job, suspended for Kueue")
+        wait_until(lambda: condition(api, "Ready")["reason"] == "Queued", what="Ready=Queued")
+        assert status(api)["phase"] == "Pending"
+        assert "research-gpus" in condition(api, "Ready")["message"]
+
+        api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": False}})  # admitted
+        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
+        wait_until(lambda: status(api).get("phase") == "Running", what="Running once admitted")
