@@ -111,13 +111,35 @@ def servers_needed(a: Assessment) -> bool:
     return a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
 
 
+def keeping_server_logs(a: Assessment, now: datetime) -> bool:
+    """A failed run's servers stay up a while: their logs are often what explains the
+    failure, and they go with the pods."""
+    assert a.ctx is not None
+    if a.failure is None and a.old_status.get("phase") != "Failed":
+        return False
+    done = a.old_status.get("completionTime")
+    since = 0.0 if done is None else (
+        now - datetime.fromisoformat(done.replace("Z", "+00:00"))).total_seconds()
+    return since < a.ctx.settings.failed_server_log_seconds
+
+
+def lingering_servers(a: Assessment, children: Children, now: datetime) -> list[Ref]:
+    """Servers of a finished run, once no longer kept for their logs."""
+    if keeping_server_logs(a, now):
+        return []
+    return [r for r in server_refs(a) if existing(children, r)]
+
+
 def plan(a: Assessment, children: Children, now: datetime) -> Plan:
     """Creates, updates and deletes that converge the children on what the run needs."""
     if a.ctx is None:
         return Plan()  # nothing moves until the spec is usable again
     if a.terminal:
-        return Plan(delete=expired(a, children, now))
-    unneeded = [] if servers_needed(a) else server_refs(a)
+        gone = expired(a, children, now)
+        return Plan(delete=gone + [r for r in lingering_servers(a, children, now)
+                                   if r not in gone])
+    keep = servers_needed(a) or keeping_server_logs(a, now)
+    unneeded = [] if keep else server_refs(a)
     delete = [r for r in unneeded + stopped_jobs(a) if existing(children, r)]
     if a.refusing:
         return Plan(delete=delete)  # a refused spec still stops (suspend), never starts

@@ -19,6 +19,7 @@ means "use the default".
     DART_NETWORK_POLICY             "true": a NetworkPolicy per run fences its inference servers
     DART_POD_FAILURE_POLICY         "false" on clusters without Job podFailurePolicy
     DART_SERVER_STARTUP_SECONDS     how long a server may take to load its model
+    DART_FAILED_SERVER_LOG_SECONDS  how long a failed run's inference servers stay up for their logs
     DART_RESYNC_SECONDS             period of the level-based resync (and progress polling)
     DART_PROGRESS_URL               template of the learner progress URL
     DART_METRICS_PORT               Prometheus port of the operator (0 disables)
@@ -95,6 +96,9 @@ class Settings(BaseModel):
     """Give Jobs the exit-code policy (1-127 permanent, 128-255 retried); Kubernetes >= 1.26."""
     server_startup_seconds: Annotated[int, Field(ge=60)] = 1800
     """Budget for a server to load its model before the run fails with ModelLoadFailed."""
+    failed_server_log_seconds: Annotated[int, Field(ge=0)] = 900
+    """How long the inference servers of a failed run stay up so that `kubectl logs` can read
+    them (a pod's logs go with the pod); 0 deletes them with the failure."""
     resync_seconds: Annotated[float, Field(gt=0)] = 30.0
     """Period of the level-based resync, which also polls the learner's progress."""
     progress_url: str = "http://{service}.{namespace}.svc:{port}/progress.json"

@@ -115,10 +115,14 @@ def test_a_failed_job_fails_the_run_with_its_reason_and_stops_everything():
     assert failed["status"] == "True" and failed["reason"] == "BackoffLimitExceeded"
     assert "stage learn" in failed["message"]
     assert sim.condition("Ready")["reason"] == "BackoffLimitExceeded"
-    assert sim.names("Deployment") == set()
+    assert sim.names("Deployment") == {"demo-generator", "demo-scorer"}  # kept for their logs
     assert sim.names("Job") == {"demo-learn"}  # kept for inspection
     sim.step()
     assert sim.last_plan == Plan()
+    sim.step(minutes=15)  # DART_FAILED_SERVER_LOG_SECONDS later the servers go
+    assert sim.names("Deployment") == set() and sim.names("Service") == {"demo-learn"}
+    assert sim.names("Job") == {"demo-learn"}
+    assert sim.run["status"]["phase"] == "Failed"
 
 
 def test_suspend_deletes_running_pods_and_resume_continues_at_the_same_stage():
@@ -153,7 +157,9 @@ def test_deadline_fails_the_run_and_deletes_the_running_job():
     status = sim.step(minutes=11)
     assert status["phase"] == "Failed"
     assert sim.condition("Failed")["reason"] == "DeadlineExceeded"
-    assert sim.names("Job") == set() and sim.names("Deployment") == set()
+    assert sim.names("Job") == set()
+    sim.step(minutes=15)
+    assert sim.names("Deployment") == set()
     sim.step()
     assert sim.run["status"]["phase"] == "Failed"  # sticky without the Job
 
@@ -167,6 +173,8 @@ def test_a_server_that_never_loads_fails_the_run_with_model_load_failed():
     failed = sim.condition("Failed")
     assert failed["reason"] == "ModelLoadFailed" and "scorer" in failed["message"]
     assert sim.condition("ServersReady")["reason"] == "ModelLoadFailed"
+    assert "demo-scorer" in sim.names("Deployment")  # its crash loop's logs stay readable
+    sim.step(minutes=16)
     assert sim.names("Deployment") == set()
 
 

@@ -30,6 +30,7 @@ def apiserver(tmp_path, monkeypatch):
         "DART_METRICS_PORT": "0",
         "DART_LIVENESS_ENDPOINT": "off",
         "DART_RESYNC_SECONDS": "0.3",
+        "DART_FAILED_SERVER_LOG_SECONDS": "2",
         "DART_IMAGE_WORKLOAD": "registry.example/dart:1.0",
         "DART_PROGRESS_URL": server.url + "/_progress/{namespace}/{service}",
     }.items():
@@ -229,6 +230,7 @@ def test_a_failed_learner_fails_the_run_with_the_jobs_reason(apiserver):
         failed = condition(api, "Failed")
         assert failed["reason"] == "BackoffLimitExceeded"
         assert "backoff limit" in failed["message"]
+        assert names(api, "Deployment")  # kept DART_FAILED_SERVER_LOG_SECONDS for their logs
         wait_until(lambda: not names(api, "Deployment"), what="servers torn down")
         assert names(api, "Job") == {f"{RUN}-learn"}
         wait_until(lambda: "Failed" in event_reasons(api), what="Failed event")

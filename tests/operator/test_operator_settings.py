@@ -31,7 +31,7 @@ def test_every_variable_is_read():
         "DART_PROGRESS_URL": "http://{service}:{port}/p", "DART_METRICS_PORT": "0",
         "DART_LIVENESS_ENDPOINT": "off", "DART_WATCH_NAMESPACES": "research,prod",
         "DART_PEERING": "dart", "DART_NETWORK_POLICY": "true",
-        "DART_PRIORITY_CLASS_NAME": "dart-training",
+        "DART_PRIORITY_CLASS_NAME": "dart-training", "DART_FAILED_SERVER_LOG_SECONDS": "0",
     }
     settings = load_settings(env)
     assert settings.server_image == "reg/serve:2"
@@ -42,6 +42,7 @@ def test_every_variable_is_read():
     assert settings.watch_namespaces == ["research", "prod"] and settings.peering == "dart"
     assert settings.liveness_endpoint == "off" and settings.network_policy is True
     assert settings.priority_class_name == "dart-training"
+    assert settings.failed_server_log_seconds == 0
     assert load_settings({"DART_LIVENESS_ENDPOINT": ""}) == Settings()  # empty: the default
     names = {f"DART_{field.upper()}" for field in Settings.model_fields}
     assert names == set(env)

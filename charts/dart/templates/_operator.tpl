@@ -26,6 +26,8 @@ reads (tests/chart checks every name against its Settings fields). */}}
   value: {{ .Values.workload.artifactsAccessMode | quote }}
 - name: DART_SERVER_STARTUP_SECONDS
   value: {{ .Values.workload.serverStartupSeconds | quote }}
+- name: DART_FAILED_SERVER_LOG_SECONDS
+  value: {{ .Values.workload.failedServerLogSeconds | quote }}
 - name: DART_RESYNC_SECONDS
   value: {{ .Values.workload.resyncSeconds | quote }}
 - name: DART_METRICS_PORT
