@@ -75,7 +75,8 @@ def drifted(want: dict[str, Any], live: dict[str, Any]) -> bool:
 def server_refs(a: Assessment) -> list[Ref]:
     assert a.ctx is not None
     names = [naming.child_name(a.ctx.name, s) for s in naming.SERVERS]
-    refs = [(kind, name) for name in names for kind in ("Deployment", "Service")]
+    refs = [(kind, name) for name in names
+            for kind in ("Deployment", "Service", "PodDisruptionBudget")]
     return refs + [("NetworkPolicy", servers.policy_name(a.ctx))]
 
 
@@ -98,7 +99,7 @@ def expired(a: Assessment, children: Children, now: datetime) -> list[Ref]:
     finished = datetime.fromisoformat(done.replace("Z", "+00:00"))
     if (now - finished).total_seconds() < ttl:
         return []
-    kinds = ("Job", "Deployment", "Service", "NetworkPolicy", "ConfigMap")
+    kinds = ("Job", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap")
     return [(kind, name) for kind in kinds for name in sorted(children.get(kind, {}))]
 
 

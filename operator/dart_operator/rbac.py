@@ -40,6 +40,9 @@ CHILD_API_CALLS: tuple[ApiCall, ...] = (
     ("batch", "jobs", "watch"),                # kopf: stage progress
     ("batch", "jobs", "create"),
     ("batch", "jobs", "delete"),               # suspend, failure, TTL
+    ("policy", "poddisruptionbudgets", "list"),
+    ("policy", "poddisruptionbudgets", "create"),       # one per server: drains go one by one
+    ("policy", "poddisruptionbudgets", "delete"),       # servers torn down; TTL
     ("networking.k8s.io", "networkpolicies", "list"),
     ("networking.k8s.io", "networkpolicies", "create"),   # DART_NETWORK_POLICY: per-run fence
     ("networking.k8s.io", "networkpolicies", "delete"),   # servers torn down; TTL

@@ -109,6 +109,20 @@ def service(ctx: RunContext, server: str) -> dict[str, Any]:
     }
 
 
+def disruption_budget(ctx: RunContext, server: str) -> dict[str, Any]:
+    """Drains and other voluntary evictions take a server's replicas one at a time, so a
+    server with several replicas keeps serving the learner. (With one replica it does not
+    block a drain: a budget that did would hold a node hostage for the whole run.)"""
+    name = naming.child_name(ctx.name, server)
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": naming.metadata(ctx.run, name, server, "serve"),
+        "spec": {"maxUnavailable": 1,
+                 "selector": {"matchLabels": naming.selector(ctx.name, server)}},
+    }
+
+
 def network_policy(ctx: RunContext) -> dict[str, Any]:
     """Only this run's learn and synthesize pods reach its servers' gRPC port; the metrics
     port stays open to scrapers. (A chart-wide policy cannot say "the same run".)"""
@@ -136,7 +150,8 @@ def policy_name(ctx: RunContext) -> str:
 
 
 def server_children(ctx: RunContext) -> list[dict[str, Any]]:
-    children = [obj for s in naming.SERVERS for obj in (deployment(ctx, s), service(ctx, s))]
+    children = [obj for s in naming.SERVERS
+                for obj in (deployment(ctx, s), service(ctx, s), disruption_budget(ctx, s))]
     if ctx.settings.network_policy:
         children.append(network_policy(ctx))
     return children

@@ -49,6 +49,7 @@ RESOURCES = {
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("batch", "v1", "jobs"): ("Job", True),
     ("networking.k8s.io", "v1", "networkpolicies"): ("NetworkPolicy", True),
+    ("policy", "v1", "poddisruptionbudgets"): ("PodDisruptionBudget", True),
     ("dart.ai", "v1alpha1", "dartruns"): ("DartRun", True),
     ("apiextensions.k8s.io", "v1", "customresourcedefinitions"):
         ("CustomResourceDefinition", False),

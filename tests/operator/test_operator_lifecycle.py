@@ -82,7 +82,8 @@ def set_suspend(api: FakeApiServer, value: bool) -> None:
 
 
 SERVERS_UP = [(action, kind, f"{RUN}-{server}") for server in ("generator", "scorer")
-              for action, kind in (("create", "deployments"), ("create", "services"))]
+              for action, kind in (("create", "deployments"), ("create", "services"),
+                                   ("create", "poddisruptionbudgets"))]
 SERVERS_DOWN = [("delete", kind, name) for _, kind, name in SERVERS_UP]
 EXPECTED_CHANGES = [
     ("create", "configmaps", f"{RUN}-config"),
