@@ -92,11 +92,11 @@ def pvc_claims(spec: DartRunSpec) -> list[str]:
 
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
-_DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+_DECIMAL = {"m": 10**-3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 
 
 def quantity_bytes(quantity: str) -> int:
-    """A memory quantity (`512Mi`, `4Gi`, `1G`, `1e9`) in bytes."""
+    """A memory quantity (`512Mi`, `4Gi`, `1G`, `1000`) in bytes."""
     for suffix, factor in (*_BINARY.items(), *_DECIMAL.items()):
         if quantity.endswith(suffix):
             return int(float(quantity[: -len(suffix)]) * factor)

@@ -161,3 +161,10 @@ def test_two_nodes_of_four_gpus_give_every_pod_a_coherent_torchrun_and_rendezvou
     assert {"name": "rendezvous", "port": port} in service["spec"]["ports"]
     assert main["resources"]["limits"]["nvidia.com/gpu"] == "4"
     assert main["resources"]["limits"]["memory"] == "96Gi"
+
+
+@pytest.mark.parametrize(("quantity", "size"), [
+    ("4Gi", 4 * 2**30), ("512Mi", 512 * 2**20), ("1G", 10**9), ("1.5Gi", 3 * 2**29),
+    ("2000", 2000), ("4000m", 4)])
+def test_memory_quantities_are_read_as_kubernetes_reads_them(quantity, size):
+    assert pods.quantity_bytes(quantity) == size
