@@ -17,6 +17,9 @@ what the operator and kopf use, with the API server's semantics:
   (DNS-1035 labels for Services, DNS-1123 elsewhere), built-in objects are schema-checked on
   write (unknown fields are errors), DartRuns are checked against the committed CRD, and a
   test can inject errors (403 quota, 422 admission) per resource and verb;
+- Pod Security admission for namespaces labelled `pod-security.kubernetes.io/enforce:
+  restricted`: a Pod that breaks the profile is a 403; a Deployment or Job whose template
+  would is stored with a warning (recorded in `pss_warnings`), as a real server does;
 - optionally OwnerReferencesPermissionEnforcement (OpenShift's default): setting
   `blockOwnerDeletion` needs `update` on the owner's `finalizers` subresource.
 
@@ -37,6 +40,7 @@ from typing import Any
 
 from aiohttp import web
 from fake_validation import invalid_reason
+from pod_security import restricted_violations
 
 RESOURCES = {
     # (group, version, plural): (kind, namespaced)
@@ -159,6 +163,7 @@ class FakeApiServer:
         With a set, OwnerReferencesPermissionEnforcement applies as well."""
         self.granted = granted
         self.faults: list[Fault] = []
+        self.pss_warnings: list[str] = []
         self.objects: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
         self.log: list[tuple[int, str, str, dict[str, Any]]] = []
         self.calls: list[Call] = []
@@ -398,6 +403,25 @@ class FakeApiServer:
             return status_error(403, "Forbidden", why)
         if why := invalid_reason(body):
             return status_error(422, "Invalid", why)
+        return self._pod_security(body)
+
+    def _pod_security(self, body: dict[str, Any]) -> web.Response | None:
+        """PodSecurity admission: enforced on Pods, a warning for workload templates."""
+        namespace = self.objects.get(("", "namespaces", None, body["metadata"].get("namespace")))
+        labels = (namespace or {}).get("metadata", {}).get("labels") or {}
+        if labels.get("pod-security.kubernetes.io/enforce") != "restricted":
+            return None
+        kind = body.get("kind")
+        pod = body.get("spec") if kind == "Pod" else \
+            (body.get("spec") or {}).get("template", {}).get("spec")
+        if kind not in ("Pod", "Deployment", "Job") or not pod:
+            return None
+        if problems := restricted_violations(pod):
+            message = (f'{kind} {body["metadata"]["name"]}: would violate PodSecurity '
+                       f'"restricted:latest": {"; ".join(problems)}')
+            if kind == "Pod":
+                return status_error(403, "Forbidden", message)
+            self.pss_warnings.append(message)
         return None
 
     def _owner_refs_forbidden(self, body: dict[str, Any]) -> str | None:

@@ -263,3 +263,21 @@ def test_kueue_gates_the_servers_too_and_a_queued_run_is_not_running(apiserver):
         api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": False}})  # admitted
         job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
         wait_until(lambda: status(api).get("phase") == "Running", what="Running once admitted")
+
+
+def test_a_restricted_namespace_takes_every_pod_the_operator_asks_for(apiserver):  # noqa: F811
+    api = apiserver
+    api.patch("Namespace", None, NAMESPACE, {"metadata": {"labels": {
+        "pod-security.kubernetes.io/enforce": "restricted"}}})
+    with running_operator():
+        api.create(make_run({**MINIMAL_SPEC, "models": {
+            "target": {"uri": "hf://Qwen/Qwen2.5-0.5B-Instruct@main"}}}))
+        make_servers_available(api)
+        for stage in ("learn", "synthesize", "sft", "evaluate"):
+            job_status(api, stage, {"succeeded": 1, "conditions": [
+                {"type": "Complete", "status": "True"}]})
+        wait_until(lambda: status(api).get("phase") == "Succeeded", what="Succeeded")
+    templates = [c for c in api.calls if c.verb == "create" and c.resource in ("deployments",
+                                                                                "jobs")]
+    assert len(templates) == 6
+    assert api.pss_warnings == []
