@@ -46,18 +46,21 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base += servers.server_children(ctx)
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
-    return base + [stamp_pod_hash(a, o) for o in jobs.stage_children(ctx, a.current,
-                                                                       a.deadline_left)]
+    return base + [finish_job(a, o) for o in jobs.stage_children(ctx, a.current,
+                                                                   a.deadline_left)]
 
 
-def stamp_pod_hash(a: Assessment, obj: dict[str, Any]) -> dict[str, Any]:
+def finish_job(a: Assessment, obj: dict[str, Any]) -> dict[str, Any]:
     """Jobs carry their pod template's fingerprint, so an edit their pods cannot follow
-    (image, GPUs) is seen and reported rather than silently ignored."""
+    (image, GPUs) is seen and reported rather than silently ignored; and the controller that
+    runs them when it is not the Job controller (MultiKueue)."""
     if obj["kind"] == "Job":
         assert a.ctx is not None
         stage = obj["metadata"]["labels"][naming.STAGE_LABEL]
         obj["metadata"].setdefault("annotations", {})[naming.POD_HASH_ANNOTATION] = \
             template_hash(a.ctx, stage)
+        if a.ctx.settings.job_managed_by:
+            obj["spec"]["managedBy"] = a.ctx.settings.job_managed_by
     return obj
 
 

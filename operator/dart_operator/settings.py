@@ -16,6 +16,7 @@ means "use the default".
     DART_ARTIFACTS_ACCESS_MODE      access mode of created artifact PVCs (ReadWriteMany for
                                     multi-node learners or shards spread over nodes)
     DART_PRIORITY_CLASS_NAME        PriorityClass of every workload pod (empty: the cluster default)
+    DART_JOB_MANAGED_BY             spec.managedBy of every Job, e.g. kueue.x-k8s.io/multikueue
     DART_NETWORK_POLICY             "true": a NetworkPolicy per run fences its inference servers
     DART_POD_FAILURE_POLICY         "false" on clusters without Job podFailurePolicy
     DART_SERVER_STARTUP_SECONDS     how long a server may take to load its model
@@ -89,6 +90,9 @@ class Settings(BaseModel):
     """Access mode of the artifact PVCs the operator creates."""
     priority_class_name: str | None = None
     """PriorityClass of every workload pod (servers and Jobs); empty uses the default."""
+    job_managed_by: str | None = None
+    """`spec.managedBy` of every stage Job (Kubernetes >= 1.30): `kueue.x-k8s.io/multikueue`
+    lets MultiKueue run the Jobs on a worker cluster; empty leaves them to the Job controller."""
     network_policy: bool = False
     """Fence each run's inference servers: a NetworkPolicy admits to their gRPC port only the
     learn and synthesize pods of the same run (metrics stay open to scrapers)."""

@@ -3,10 +3,14 @@ with the test playing the Job and Deployment controllers."""
 
 from __future__ import annotations
 
-from operator_kinds import SETTINGS, make_run
-from operator_sim import Sim
+import dataclasses
 
-from dart_operator.desired import Plan
+import kubernetes_validate
+from operator_kinds import K8S_VERSIONS, SETTINGS, make_run
+from operator_sim import T0, Sim
+
+from dart_operator.assess import assess
+from dart_operator.desired import Plan, plan
 
 
 def started() -> Sim:
@@ -234,6 +238,20 @@ def test_kueue_jobs_wait_for_admission():
     assert sim.get("Job", "learn")["spec"]["suspend"] is True
     sim.step()
     assert sim.condition("Learned")["reason"] == "Queued"
+
+
+def test_multikueue_manages_the_jobs_when_the_operator_says_so():
+    def created_jobs(settings):
+        run = make_run()
+        run["spec"]["queueName"] = "gpus"
+        ready = dataclasses.replace(assess(run, {}, settings, T0), servers_ready=True)
+        return [o for o in plan(ready, {}, T0).create if o["kind"] == "Job"]
+
+    multi = SETTINGS.model_copy(update={"job_managed_by": "kueue.x-k8s.io/multikueue"})
+    (job,) = created_jobs(multi)
+    assert job["spec"]["managedBy"] == "kueue.x-k8s.io/multikueue"
+    kubernetes_validate.validate(job, K8S_VERSIONS[-1], strict=True)
+    assert all("managedBy" not in j["spec"] for j in created_jobs(SETTINGS))
 
 
 def test_ttl_removes_children_but_keeps_the_artifacts():

@@ -20,6 +20,8 @@ reads (tests/chart checks every name against its Settings fields). */}}
 - name: DART_WORKLOAD_SERVICE_ACCOUNT
   value: {{ . | quote }}
 {{- end }}
+- name: DART_JOB_MANAGED_BY
+  value: {{ .Values.workload.jobManagedBy | quote }}
 - name: DART_PRIORITY_CLASS_NAME
   value: {{ .Values.workload.priorityClassName | quote }}
 - name: DART_ARTIFACTS_ACCESS_MODE
