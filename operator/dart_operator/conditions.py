@@ -8,6 +8,7 @@ is announced exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,7 +144,7 @@ def describe_current(a: Assessment, progress: dict[str, Any] | None) -> str:
 
 
 def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
-                    refusals: list[Refusal] = ()) -> dict:
+                    refusals: Sequence[Refusal] = ()) -> dict:
     """Ready means the run's results are ready; otherwise the reason says what it waits on."""
     if phase == "Succeeded":
         claim = a.ctx.claim if a.ctx else "?"
@@ -188,7 +189,7 @@ def restarts(children: Children) -> int:
 
 
 def conditions_of(a: Assessment, phase: str, progress: dict[str, Any] | None,
-                  refusals: list[Refusal] = ()) -> list[dict]:
+                  refusals: Sequence[Refusal] = ()) -> list[dict]:
     return [
         ready_condition(a, phase, progress, refusals),
         servers_condition(a),
@@ -214,7 +215,7 @@ def stamp(new: list[dict], old: list[dict], now: datetime, generation: int) -> l
 
 def build_status(a: Assessment, children: Children, generation: int, now: datetime,
                  learner: dict[str, Any] | None = None,
-                 refusals: list[Refusal] = ()) -> dict[str, Any]:
+                 refusals: Sequence[Refusal] = ()) -> dict[str, Any]:
     """The full status the operator owns (MANAGED_FIELDS), at `now`."""
     old = a.old_status
     if a.terminal:
@@ -237,7 +238,7 @@ def build_status(a: Assessment, children: Children, generation: int, now: dateti
     }
 
 
-def refusal_events(old: dict[str, Any], refusals: list[Refusal]) -> list[tuple[str, str, str]]:
+def refusal_events(old: dict[str, Any], refusals: Sequence[Refusal]) -> list[tuple[str, str, str]]:
     """A Warning per child the API refused, once: not again while the status says it."""
     ready = next((c for c in old.get("conditions") or [] if c.get("type") == "Ready"), {})
     said = (ready.get("message") or "") if ready.get("reason") in REFUSAL_REASONS else ""
