@@ -8,19 +8,24 @@ ReplicaSets, not to the run itself).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import yaml
+
 from dart.config.load import SpecError, parse_dartrun
 from dart.config.spec import API_VERSION, KIND
 from dart_operator import jobs, naming, servers
-from dart_operator.pods import RunContext, unknown_node_pools
+from dart_operator.pods import CONFIG_FILE, RunContext, unknown_node_pools
 from dart_operator.settings import Settings
 from dart_operator.stages import StageState, job_state
+from dart_operator.trouble import Trouble, pod_troubles
 
 Children = dict[str, dict[str, dict[str, Any]]]
 TERMINAL_PHASES = ("Succeeded", "Failed")
+DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,48 @@ class Assessment:
     """First stage not yet succeeded; None when every stage is done."""
     refused: tuple[str, ...] = ()
     """Started stages whose inputs the spec has since changed."""
+    restart_pending: tuple[str, ...] = ()
+    """Running stages whose pods the spec now wants different (image, GPUs, memory...): a
+    Job's pods cannot change, so the edit applies when the stage's Job is next created."""
+    invalid_edit: str | None = None
+    """Why an edit of a started run is unusable; the run goes on with the last accepted spec
+    (the one in its ConfigMap) and nothing new starts until the edit is fixed."""
     suspended: bool = False
     start_time: str | None = None
     deadline_left: int | None = None
+    troubles: dict[str, Trouble] = field(default_factory=dict)
+    """Pod-level trouble by component (server name or stage): pull errors, OOM loops,
+    unschedulable pods."""
+    active_seconds: int = 0
+    """Unsuspended seconds banked before the current spell (what the deadline counts)."""
     terminal: bool = False
     """The run finished earlier: nothing is started again, only the TTL applies."""
     old_status: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refusing(self) -> bool:
+        """The spec as it stands is not applied: nothing starts or changes (stops still do)."""
+        return bool(self.refused or self.invalid_edit)
+
+
+def name_problems(name: str) -> list[str]:
+    """What only the API server would reject: Services are named after the run and need a
+    DNS-1035 label, which the CRD's DNS-1123 pattern does not ensure."""
+    if DNS_1035_LABEL.match(name):
+        return []
+    return [f"metadata.name {name!r} must start with a letter (its Services are named after "
+            f"it and Service names are DNS-1035 labels); create the run under another name"]
+
+
+def volume_problems(spec: Any, settings: Settings) -> list[str]:
+    """A multi-node stage needs its artifacts volume on every node: a ReadWriteOnce claim the
+    operator creates would leave all but one node's pods Pending for ever."""
+    if spec.artifacts.existing_claim or settings.artifacts_access_mode == "ReadWriteMany":
+        return []  # a claim the run brings is the run's business: its mode is not visible here
+    return [f"resources.{name}.nodes is {res.nodes}, but the artifacts volume is "
+            f"{settings.artifacts_access_mode}: use nodes: 1, an artifacts.existingClaim that is "
+            f"ReadWriteMany, or an operator with DART_ARTIFACTS_ACCESS_MODE=ReadWriteMany"
+            for name, res in spec.resources if res.nodes > 1]
 
 
 def parse_context(run: dict[str, Any], settings: Settings) -> RunContext:
@@ -58,8 +99,27 @@ def parse_context(run: dict[str, Any], settings: Settings) -> RunContext:
     document = {"apiVersion": API_VERSION, "kind": KIND,
                 "metadata": {"name": meta["name"]}, "spec": run.get("spec") or {}}
     spec = parse_dartrun(document, source=f"dartrun {meta['name']}").spec
-    if problems := unknown_node_pools(spec, settings):
+    problems = name_problems(meta["name"]) + unknown_node_pools(spec, settings)
+    if problems := problems + volume_problems(spec, settings):
         raise SpecError(f"dartrun {meta['name']}", problems)
+    return RunContext(run=run, spec=spec, settings=settings)
+
+
+def accepted_context(run: dict[str, Any], children: Children,
+                     settings: Settings) -> RunContext | None:
+    """The spec the run's pods were made from (its ConfigMap), with the run's `suspend`:
+    what a started run goes on with while an edit of it is unusable. None before it started."""
+    config = children.get("ConfigMap", {}).get(naming.config_name(run["metadata"]["name"]))
+    if config is None:
+        return None
+    try:
+        document = yaml.safe_load(config["data"][CONFIG_FILE])
+        spec = parse_dartrun(document, source="accepted spec").spec
+    except (KeyError, TypeError, yaml.YAMLError, SpecError):
+        return None
+    suspend = (run.get("spec") or {}).get("suspend")
+    if isinstance(suspend, bool):
+        spec = spec.model_copy(update={"suspend": suspend})
     return RunContext(run=run, spec=spec, settings=settings)
 
 
@@ -89,15 +149,54 @@ def refused_stages(ctx: RunContext, children: Children) -> tuple[str, ...]:
     return tuple(refused)
 
 
+def template_hash(ctx: RunContext, stage: str) -> str:
+    """Fingerprint of the pod template the spec wants for a stage's Job (stamped on it)."""
+    return servers.fingerprint(jobs.job(ctx, stage)["spec"]["template"])
+
+
+def restart_pending(ctx: RunContext, children: Children,
+                    stages: dict[str, StageState]) -> tuple[str, ...]:
+    """Active stages whose Job was made with another pod template than the spec asks for."""
+    found = children.get("Job", {})
+    pending = []
+    for stage, state in stages.items():
+        job = found.get(naming.child_name(ctx.name, stage)) or {}
+        stamped = (job.get("metadata", {}).get("annotations") or {}).get(
+            naming.POD_HASH_ANNOTATION)
+        if state.active and stamped and stamped != template_hash(ctx, stage):
+            pending.append(stage)
+    return tuple(pending)
+
+
 def _seconds_between(earlier: str, now: datetime) -> float:
     return (now - datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds()
 
 
-def deadline_left(ctx: RunContext, start_time: str, now: datetime) -> int | None:
+def _condition(status: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == kind), {})
+
+
+def active_clock(old: dict[str, Any], suspended: bool, now: datetime) -> tuple[int, float]:
+    """(seconds banked before the current spell, seconds run in all) for the deadline,
+    which stops while the run is suspended (as a Job's does) and goes on when it resumes.
+    The current spell began when the run started or last resumed: the later of startTime
+    and the Suspended condition's last flip to False."""
+    banked = int(old.get("activeSeconds") or 0)
+    was_suspended = _condition(old, "Suspended").get("status") == "True"
+    if old.get("startTime") is None or was_suspended:
+        return banked, float(banked)  # the spell, if any, starts now
+    marks = [old["startTime"], _condition(old, "Suspended").get("lastTransitionTime")]
+    spell_start = max(m for m in marks if m)
+    elapsed = banked + _seconds_between(spell_start, now)
+    return (int(elapsed) if suspended else banked), elapsed
+
+
+def deadline_left(ctx: RunContext, elapsed: float) -> int | None:
+    """Seconds left of activeDeadlineSeconds; None without a deadline or while suspended."""
     limit = ctx.spec.active_deadline_seconds
-    if limit is None:
+    if limit is None or ctx.spec.suspend:
         return None
-    return int(limit - _seconds_between(start_time, now))
+    return int(limit - elapsed)
 
 
 def first_failure(ctx: RunContext, stages: dict[str, StageState], children: Children,
@@ -117,10 +216,13 @@ def first_failure(ctx: RunContext, stages: dict[str, StageState], children: Chil
     return None
 
 
-def start_time_of(old_status: dict[str, Any], now: datetime) -> str:
+def start_time_of(old_status: dict[str, Any], now: datetime, suspended: bool) -> str | None:
     """When the operator started the run (its first children): the deadline counts from
-    here, because loading the servers' models already holds the GPUs."""
-    return old_status.get("startTime") or now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    here, because loading the servers' models already holds the GPUs. A run created
+    suspended has not started."""
+    if old_status.get("startTime") or suspended:
+        return old_status.get("startTime")
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def servers_ready(ctx: RunContext, children: Children) -> bool:
@@ -134,13 +236,18 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
     """Observe, validate and decide: the run's situation at `now`."""
     old = run.get("status") or {}
     stages = observe_stages(children, run["metadata"]["name"])
+    invalid_edit = None
     try:
         ctx = parse_context(run, settings)
     except SpecError as error:
-        return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
-                          old_status=old)
-    start = start_time_of(old, now)
-    left = deadline_left(ctx, start, now)
+        ctx = accepted_context(run, children, settings)
+        if ctx is None:
+            return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
+                              old_status=old)
+        invalid_edit = str(error)
+    start = start_time_of(old, now, ctx.spec.suspend)
+    banked, elapsed = active_clock(old, ctx.spec.suspend, now)
+    left = deadline_left(ctx, elapsed)
     return Assessment(
         ctx=ctx,
         stages=stages,
@@ -148,9 +255,13 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
         failure=first_failure(ctx, stages, children, left),
         current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
         refused=refused_stages(ctx, children),
+        invalid_edit=invalid_edit,
+        restart_pending=() if invalid_edit else restart_pending(ctx, children, stages),
         suspended=ctx.spec.suspend,
         start_time=start,
         deadline_left=left,
+        active_seconds=banked,
+        troubles=pod_troubles(children.get("Pod", {})),
         terminal=was_terminal(old),
         old_status=old,
     )

@@ -8,18 +8,41 @@ is announced exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dart_operator import jobs
+from dart_operator import jobs, naming
 from dart_operator.assess import Assessment, Children
 from dart_operator.stages import CONDITION_OF_STAGE
 
 CONDITION_TYPES = ("Ready", "ServersReady", *CONDITION_OF_STAGE.values(), "Suspended",
                    "Failed", "SpecRefused")
 MANAGED_FIELDS = ("observedGeneration", "phase", "stage", "conditions", "progress", "restarts",
-                  "artifacts", "startTime", "completionTime")
+                  "artifacts", "startTime", "completionTime", "activeSeconds")
 """Status keys the operator owns; anything else in status (kopf's own) is left alone."""
+REFUSAL_REASONS = ("FailedCreate", "FailedUpdate", "FailedDelete")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A child the API server would not create, update or delete, and what it answered
+    (a quota, an admission webhook, missing RBAC): the run waits and the status says why."""
+
+    verb: str
+    kind: str
+    name: str
+    code: int
+    message: str
+
+    @property
+    def reason(self) -> str:
+        return f"Failed{self.verb.capitalize()}"
+
+    @property
+    def text(self) -> str:
+        return f"could not {self.verb} {self.kind} {self.name} (HTTP {self.code}): {self.message}"
 
 
 def rfc3339(now: datetime) -> str:
@@ -38,6 +61,8 @@ def phase_of(a: Assessment) -> str:
         return "Succeeded"
     if a.suspended:
         return "Suspended"
+    if a.stages[a.current].state == "Queued":
+        return "Pending"  # its Job waits for admission by Kueue: nothing of it runs
     started = any(state.state != "NotStarted" for state in a.stages.values())
     return "Running" if started else "Pending"
 
@@ -49,6 +74,9 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
         return condition(kind, True, "Completed", f"stage {stage} finished")
     if stage == a.current and a.suspended and not state.finished:
         return condition(kind, False, "Suspended", "the run is suspended; resumes here")
+    trouble = a.troubles.get(stage)
+    if state.state == "Running" and trouble:
+        return condition(kind, False, trouble.reason, trouble.message)
     if state.state != "NotStarted":
         return condition(kind, False, state.reason or state.state, state.message or "")
     waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
@@ -65,7 +93,23 @@ def servers_condition(a: Assessment) -> dict[str, Any]:
         return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
     if a.servers_ready:
         return condition("ServersReady", True, "Available", "generator and scorer are serving")
+    for server in naming.SERVERS:
+        if trouble := a.troubles.get(server):
+            return condition("ServersReady", False, trouble.reason,
+                             f"{server} server: {trouble.message}")
     return condition("ServersReady", False, "Starting", "servers are loading their models")
+
+
+def current_trouble(a: Assessment) -> tuple[str, str] | None:
+    """Pod-level trouble that holds the current stage back (its servers' or its own)."""
+    if a.current is None or a.suspended:
+        return None
+    waits_on = [*naming.SERVERS] if a.current in jobs.SERVED_STAGES and not a.servers_ready \
+        else []
+    for component in [*waits_on, a.current]:
+        if trouble := a.troubles.get(component):
+            return trouble.reason, trouble.message
+    return None
 
 
 def failed_condition(a: Assessment) -> dict[str, Any]:
@@ -75,6 +119,16 @@ def failed_condition(a: Assessment) -> dict[str, Any]:
 
 
 def refused_condition(a: Assessment) -> dict[str, Any]:
+    if a.invalid_edit:
+        message = (f"{a.invalid_edit}; the run goes on with the last accepted spec and starts "
+                   f"nothing new until the edit is fixed or reverted")
+        return condition("SpecRefused", True, "InvalidSpec", message)
+    if not a.refused and a.restart_pending:
+        message = (f"the pods of running stage(s) {', '.join(a.restart_pending)} differ from "
+                   f"the spec (image, GPUs, memory...); a Job's pods cannot change, so the "
+                   f"edit applies when the stage next starts: suspend and resume to apply it "
+                   f"now (the learner resumes from its checkpoint)")
+        return condition("SpecRefused", False, "AppliesOnRestart", message)
     if not a.refused:
         return condition("SpecRefused", False, "SpecAccepted", "the spec is in effect")
     message = (f"the spec changed the inputs of already started stage(s) "
@@ -89,15 +143,23 @@ def describe_current(a: Assessment, progress: dict[str, Any] | None) -> str:
     return f"stage {a.current}" + (f" at {percent}%" if percent is not None else "")
 
 
-def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None) -> dict:
+def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
+                    refusals: Sequence[Refusal] = ()) -> dict:
     """Ready means the run's results are ready; otherwise the reason says what it waits on."""
     if phase == "Succeeded":
         claim = a.ctx.claim if a.ctx else "?"
         return condition("Ready", True, "Succeeded", f"every stage finished; artifacts in {claim}")
     if a.failure:
         return condition("Ready", False, a.failure.reason, a.failure.message)
-    if a.refused:
+    if a.refusing:
         return condition("Ready", False, "SpecRefused", refused_condition(a)["message"])
+    if refusals:
+        return condition("Ready", False, refusals[0].reason, "; ".join(r.text for r in refusals))
+    if trouble := current_trouble(a):
+        return condition("Ready", False, *trouble)
+    if a.current and a.stages[a.current].state == "Queued" and a.ctx:
+        return condition("Ready", False, "Queued", f"stage {a.current} waits for admission by "
+                         f"queue {a.ctx.spec.queue_name}")
     return condition("Ready", False, phase, describe_current(a, progress))
 
 
@@ -126,9 +188,10 @@ def restarts(children: Children) -> int:
     return retries + sum(s.get("restartCount", 0) for s in statuses)
 
 
-def conditions_of(a: Assessment, phase: str, progress: dict[str, Any] | None) -> list[dict]:
+def conditions_of(a: Assessment, phase: str, progress: dict[str, Any] | None,
+                  refusals: Sequence[Refusal] = ()) -> list[dict]:
     return [
-        ready_condition(a, phase, progress),
+        ready_condition(a, phase, progress, refusals),
         servers_condition(a),
         *(stage_condition(a, stage) for stage in jobs.STAGE_ORDER),
         condition("Suspended", a.suspended, "SuspendedByUser" if a.suspended else "NotSuspended",
@@ -151,7 +214,8 @@ def stamp(new: list[dict], old: list[dict], now: datetime, generation: int) -> l
 
 
 def build_status(a: Assessment, children: Children, generation: int, now: datetime,
-                 learner: dict[str, Any] | None = None) -> dict[str, Any]:
+                 learner: dict[str, Any] | None = None,
+                 refusals: Sequence[Refusal] = ()) -> dict[str, Any]:
     """The full status the operator owns (MANAGED_FIELDS), at `now`."""
     old = a.old_status
     if a.terminal:
@@ -163,14 +227,22 @@ def build_status(a: Assessment, children: Children, generation: int, now: dateti
         "observedGeneration": generation,
         "phase": phase,
         "stage": a.current or jobs.STAGE_ORDER[-1],
-        "conditions": stamp(conditions_of(a, phase, progress), old.get("conditions") or [],
-                            now, generation),
+        "conditions": stamp(conditions_of(a, phase, progress, refusals),
+                            old.get("conditions") or [], now, generation),
         "progress": progress,
         "restarts": restarts(children),
         "artifacts": {"claim": a.ctx.claim, "path": "/"} if a.ctx else None,
         "startTime": a.start_time,
         "completionTime": (old.get("completionTime") or rfc3339(now)) if finished else None,
+        "activeSeconds": a.active_seconds or None,
     }
+
+
+def refusal_events(old: dict[str, Any], refusals: Sequence[Refusal]) -> list[tuple[str, str, str]]:
+    """A Warning per child the API refused, once: not again while the status says it."""
+    ready = next((c for c in old.get("conditions") or [] if c.get("type") == "Ready"), {})
+    said = (ready.get("message") or "") if ready.get("reason") in REFUSAL_REASONS else ""
+    return [("Warning", r.reason, r.text) for r in refusals if r.text not in said]
 
 
 def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -184,6 +256,8 @@ def transitions(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str
         prior = prior or {}
         if prior.get("status") == cond["status"] and prior.get("reason") == cond["reason"]:
             continue
+        if cond["type"] == "Ready" and cond["reason"] in REFUSAL_REASONS:
+            continue  # announced child by child, as Warnings (`refusal_events`)
         bad = cond["type"] in ("Failed", "SpecRefused") and cond["status"] == "True"
         reason = cond["type"] if cond["status"] == "True" else cond["reason"]
         message = f"{cond['type']}={cond['status']}: {cond['message']}"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dart_operator import jobs, naming, servers, storage
-from dart_operator.assess import Assessment, Children
+from dart_operator.assess import Assessment, Children, template_hash
 
 Ref = tuple[str, str]
 """(kind, name) of a child."""
@@ -42,11 +42,26 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base.append(claim)
     if a.failure or a.suspended or a.current is None:
         return base
-    if a.current in jobs.SERVED_STAGES:
+    if servers_needed(a):
         base += servers.server_children(ctx)
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
-    return base + jobs.stage_children(ctx, a.current, a.deadline_left)
+    return base + [finish_job(a, o) for o in jobs.stage_children(ctx, a.current,
+                                                                   a.deadline_left)]
+
+
+def finish_job(a: Assessment, obj: dict[str, Any]) -> dict[str, Any]:
+    """Jobs carry their pod template's fingerprint, so an edit their pods cannot follow
+    (image, GPUs) is seen and reported rather than silently ignored; and the controller that
+    runs them when it is not the Job controller (MultiKueue)."""
+    if obj["kind"] == "Job":
+        assert a.ctx is not None
+        stage = obj["metadata"]["labels"][naming.STAGE_LABEL]
+        obj["metadata"].setdefault("annotations", {})[naming.POD_HASH_ANNOTATION] = \
+            template_hash(a.ctx, stage)
+        if a.ctx.settings.job_managed_by:
+            obj["spec"]["managedBy"] = a.ctx.settings.job_managed_by
+    return obj
 
 
 def drifted(want: dict[str, Any], live: dict[str, Any]) -> bool:
@@ -63,7 +78,8 @@ def drifted(want: dict[str, Any], live: dict[str, Any]) -> bool:
 def server_refs(a: Assessment) -> list[Ref]:
     assert a.ctx is not None
     names = [naming.child_name(a.ctx.name, s) for s in naming.SERVERS]
-    refs = [(kind, name) for name in names for kind in ("Deployment", "Service")]
+    refs = [(kind, name) for name in names
+            for kind in ("Deployment", "Service", "PodDisruptionBudget")]
     return refs + [("NetworkPolicy", servers.policy_name(a.ctx))]
 
 
@@ -86,7 +102,7 @@ def expired(a: Assessment, children: Children, now: datetime) -> list[Ref]:
     finished = datetime.fromisoformat(done.replace("Z", "+00:00"))
     if (now - finished).total_seconds() < ttl:
         return []
-    kinds = ("Job", "Deployment", "Service", "NetworkPolicy", "ConfigMap")
+    kinds = ("Job", "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap")
     return [(kind, name) for kind in kinds for name in sorted(children.get(kind, {}))]
 
 
@@ -94,18 +110,44 @@ def existing(children: Children, ref: Ref) -> dict[str, Any] | None:
     return children.get(ref[0], {}).get(ref[1])
 
 
+def servers_needed(a: Assessment) -> bool:
+    """The current stage talks to the servers and the run may go on."""
+    return a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+
+
+def keeping_server_logs(a: Assessment, now: datetime) -> bool:
+    """A failed run's servers stay up a while: their logs are often what explains the
+    failure, and they go with the pods."""
+    assert a.ctx is not None
+    if a.failure is None and a.old_status.get("phase") != "Failed":
+        return False
+    done = a.old_status.get("completionTime")
+    since = 0.0 if done is None else (
+        now - datetime.fromisoformat(done.replace("Z", "+00:00"))).total_seconds()
+    return since < a.ctx.settings.failed_server_log_seconds
+
+
+def lingering_servers(a: Assessment, children: Children, now: datetime) -> list[Ref]:
+    """Servers of a finished run, once no longer kept for their logs."""
+    if keeping_server_logs(a, now):
+        return []
+    return [r for r in server_refs(a) if existing(children, r)]
+
+
 def plan(a: Assessment, children: Children, now: datetime) -> Plan:
     """Creates, updates and deletes that converge the children on what the run needs."""
     if a.ctx is None:
         return Plan()  # nothing moves until the spec is usable again
     if a.terminal:
-        return Plan(delete=expired(a, children, now))
-    want = wanted(a)
-    names = {(o["kind"], o["metadata"]["name"]) for o in want}
-    unneeded = [r for r in server_refs(a) if r not in names and existing(children, r)]
-    delete = unneeded + [r for r in stopped_jobs(a) if existing(children, r)]
-    if a.refused:
+        gone = expired(a, children, now)
+        return Plan(delete=gone + [r for r in lingering_servers(a, children, now)
+                                   if r not in gone])
+    keep = servers_needed(a) or keeping_server_logs(a, now)
+    unneeded = [] if keep else server_refs(a)
+    delete = [r for r in unneeded + stopped_jobs(a) if existing(children, r)]
+    if a.refusing:
         return Plan(delete=delete)  # a refused spec still stops (suspend), never starts
+    want = wanted(a)
     create = [o for o in want if existing(children, (o["kind"], o["metadata"]["name"])) is None]
     update = [o for o in want if (live := existing(children, (o["kind"], o["metadata"]["name"])))
               and drifted(o, live)]

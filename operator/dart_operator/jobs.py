@@ -116,7 +116,7 @@ def job_pod(ctx: RunContext, stage: str, labels: dict[str, str]) -> dict[str, An
         spec["subdomain"] = naming.child_name(ctx.name, stage)
     if stage == "learn":
         sidecar = progress.sidecar(pods.image(ctx, stage), ctx.settings.image_pull_policy)
-        spec["initContainers"] = [sidecar]
+        spec["initContainers"] = [sidecar, *spec.get("initContainers", [])]
     return {"metadata": {"labels": labels}, "spec": spec}
 
 

@@ -25,12 +25,13 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "Deployment": ("apps", "v1", "deployments"),
     "Job": ("batch", "v1", "jobs"),
     "NetworkPolicy": ("networking.k8s.io", "v1", "networkpolicies"),
+    "PodDisruptionBudget": ("policy", "v1", "poddisruptionbudgets"),
     "DartRun": ("dart.ai", "v1alpha1", "dartruns"),
 }
 """kind -> (API group, version, plural) of everything the operator reads or writes."""
 
 CHILD_KINDS = ("ConfigMap", "PersistentVolumeClaim", "Service", "Deployment", "Job", "Pod",
-               "NetworkPolicy")
+               "NetworkPolicy", "PodDisruptionBudget")
 _JSON = "application/json"
 _MERGE_PATCH = "application/merge-patch+json"
 _RESPONSE_TYPES = {200: "object", 201: "object", 202: "object"}

@@ -13,6 +13,7 @@ RUN_LABEL = "dart.ai/run"
 STAGE_LABEL = "dart.ai/stage"
 INPUTS_ANNOTATION = "dart.ai/inputs-hash"
 SPEC_HASH_ANNOTATION = "dart.ai/spec-hash"
+POD_HASH_ANNOTATION = "dart.ai/pod-hash"
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 
 SERVERS = ("generator", "scorer")

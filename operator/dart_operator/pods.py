@@ -20,6 +20,18 @@ CONFIG_PATH = f"{CONFIG_DIR}/{CONFIG_FILE}"
 ARTIFACTS_DIR = "/artifacts"
 PVC_ROOT = "/pvc"
 MAIN_CONTAINER = "main"
+HOME_DIR = "/home/dart"
+MODEL_CACHE_DIR = f"{ARTIFACTS_DIR}/cache/huggingface"
+"""hf:// models are fetched once into the run's artifacts volume, which every pod mounts."""
+RUNTIME_UID = 10001
+"""The runtime image's user (images/runtime/Dockerfile); fsGroup makes volumes writable by it."""
+GPU_MEMORY_GI = 24
+"""Default host memory per GPU when a component sets no `memory` (weights are staged in host
+memory before they reach the GPU; 8 GPUs on the 4Gi default would OOM at load)."""
+SHM_PER_GPU_GI = 4
+"""Memory-backed /dev/shm per GPU for NCCL and vLLM (it counts against the memory limit)."""
+HOME_SIZE = "8Gi"
+"""emptyDir for $HOME (torch/triton caches): never the container's own filesystem."""
 
 _PVC_URI = re.compile(r"^pvc://([a-z0-9]([-a-z0-9]*[a-z0-9])?)/")
 
@@ -79,11 +91,40 @@ def pvc_claims(spec: DartRunSpec) -> list[str]:
     return sorted({m.group(1) for uri in uris if (m := _PVC_URI.match(uri))})
 
 
-def resources(ctx: RunContext, component: str) -> dict[str, Any]:
-    """Requests and limits; memory is limited to its request so a leak fails fast (OOM, 137)."""
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+_DECIMAL = {"m": 10**-3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+
+
+def quantity_bytes(quantity: str) -> int:
+    """A memory quantity (`512Mi`, `4Gi`, `1G`, `1000`) in bytes."""
+    for suffix, factor in (*_BINARY.items(), *_DECIMAL.items()):
+        if quantity.endswith(suffix):
+            return int(float(quantity[: -len(suffix)]) * factor)
+    return int(float(quantity))
+
+
+def memory(ctx: RunContext, component: str) -> str:
+    """The component's memory; GPU pods that set none get GPU_MEMORY_GI per GPU."""
     spec = ctx.resources_of(component)
-    requests = {"cpu": spec.cpu, "memory": spec.memory}
-    limits = {"memory": spec.memory}
+    if spec.gpus and "memory" not in spec.model_fields_set:
+        return f"{GPU_MEMORY_GI * spec.gpus}Gi"
+    return spec.memory
+
+
+def shm_size(ctx: RunContext, component: str) -> str:
+    """SHM_PER_GPU_GI per GPU, at most a quarter of the pod's memory (shm is memory)."""
+    gpus = ctx.resources_of(component).gpus
+    quarter_mi = quantity_bytes(memory(ctx, component)) // 4 // 2**20
+    return f"{min(SHM_PER_GPU_GI * gpus * 1024, quarter_mi)}Mi"
+
+
+def resources(ctx: RunContext, component: str) -> dict[str, Any]:
+    """Requests and limits; memory is limited to its request so a leak fails fast (OOM, 137).
+    Ephemeral storage is requested for $HOME's caches, which live in an emptyDir."""
+    spec = ctx.resources_of(component)
+    size = memory(ctx, component)
+    requests = {"cpu": spec.cpu, "memory": size, "ephemeral-storage": "1Gi"}
+    limits = {"memory": size, "ephemeral-storage": HOME_SIZE}
     if spec.gpus:
         gpu = ctx.node_pool(component).gpu_resource
         requests[gpu] = limits[gpu] = str(spec.gpus)
@@ -92,7 +133,13 @@ def resources(ctx: RunContext, component: str) -> dict[str, Any]:
 
 def env(ctx: RunContext) -> list[dict[str, Any]]:
     """Environment every workload gets: the hub token (by reference) and the pvc:// root."""
-    variables: list[dict[str, Any]] = [{"name": "DART_RUN_NAME", "value": ctx.name}]
+    variables: list[dict[str, Any]] = [
+        {"name": "DART_RUN_NAME", "value": ctx.name},
+        {"name": "HOME", "value": HOME_DIR},
+    ]
+    if hub_models(ctx.spec):  # fetched by the init step; workloads read the cache only
+        variables += [{"name": "HF_HOME", "value": MODEL_CACHE_DIR},
+                      {"name": "HF_HUB_OFFLINE", "value": "1"}]
     if pvc_claims(ctx.spec):
         variables.append({"name": "DART_PVC_ROOT", "value": PVC_ROOT})
     token = ctx.spec.models.target.token_secret
@@ -102,10 +149,49 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
     return variables
 
 
+def hub_models(spec: DartRunSpec) -> list[str]:
+    """`ORG/NAME@REV` of every hf:// model of the run, for the model-fetch init step."""
+    refs = [spec.models.target] + ([spec.models.mapper.init] if spec.models.mapper.init else [])
+    uris = [r.uri.removeprefix("hf://") for r in refs if r.uri.startswith("hf://")]
+    return list(dict.fromkeys(uris))
+
+
+FETCH_SCRIPT = """\
+import sys
+from huggingface_hub import snapshot_download
+for ref in sys.argv[1:]:
+    repo, _, revision = ref.partition("@")
+    print("fetching", ref, "->", snapshot_download(repo, revision=revision or None), flush=True)
+"""
+# huggingface_hub locks each file in the cache, so pods starting together download a model
+# once between them; a pod whose models are cached only checks their revision.
+
+
+def model_fetch(ctx: RunContext, component: str) -> list[dict[str, Any]]:
+    """The init step that puts the run's hf:// models into the cache on the artifacts
+    volume before the workload starts (which then runs with HF_HUB_OFFLINE=1)."""
+    models = hub_models(ctx.spec)
+    if not models:
+        return []
+    fetch_env = [e for e in env(ctx) if e["name"] != "HF_HUB_OFFLINE"]
+    return [{
+        "name": "fetch-models",
+        "image": image(ctx, component),
+        "imagePullPolicy": ctx.settings.image_pull_policy,
+        "command": ["python", "-c", FETCH_SCRIPT, *models],
+        "env": fetch_env,
+        "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        "volumeMounts": [{"name": "artifacts", "mountPath": ARTIFACTS_DIR},
+                         {"name": "home", "mountPath": HOME_DIR}],
+        "securityContext": container_security(),
+    }]
+
+
 def volume_mounts(ctx: RunContext, component: str) -> list[dict[str, Any]]:
     mounts = [
         {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": "artifacts", "mountPath": ARTIFACTS_DIR},
+        {"name": "home", "mountPath": HOME_DIR},
     ]
     mounts += [
         {"name": f"pvc-{claim}", "mountPath": f"{PVC_ROOT}/{claim}", "readOnly": True}
@@ -122,13 +208,15 @@ def volumes(ctx: RunContext, component: str) -> list[dict[str, Any]]:
     vols: list[dict[str, Any]] = [
         {"name": "config", "configMap": {"name": naming.config_name(ctx.name)}},
         {"name": "artifacts", "persistentVolumeClaim": {"claimName": ctx.claim}},
+        {"name": "home", "emptyDir": {"sizeLimit": HOME_SIZE}},
     ]
     vols += [
         {"name": f"pvc-{c}", "persistentVolumeClaim": {"claimName": c, "readOnly": True}}
         for c in pvc_claims(ctx.spec)
     ]
     if ctx.resources_of(component).gpus:
-        vols.append({"name": "dshm", "emptyDir": {"medium": "Memory"}})
+        vols.append({"name": "dshm", "emptyDir": {"medium": "Memory",
+                                                  "sizeLimit": shm_size(ctx, component)}})
     return vols
 
 
@@ -151,8 +239,22 @@ def main_container(ctx: RunContext, component: str, command: list[str]) -> dict[
         "env": env(ctx),
         "resources": resources(ctx, component),
         "volumeMounts": volume_mounts(ctx, component),
-        "securityContext": {"allowPrivilegeEscalation": False},
+        "securityContext": container_security(),
     }
+
+
+def container_security() -> dict[str, Any]:
+    """Restricted Pod Security Standard, container part."""
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True}
+
+
+def pod_security() -> dict[str, Any]:
+    """Restricted Pod Security Standard, pod part; fsGroup makes a fresh (root-owned)
+    artifacts volume writable by the image's user."""
+    return {"runAsNonRoot": True, "runAsUser": RUNTIME_UID, "runAsGroup": RUNTIME_UID,
+            "fsGroup": RUNTIME_UID, "fsGroupChangePolicy": "OnRootMismatch",
+            "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def scheduling(ctx: RunContext, component: str) -> dict[str, Any]:
@@ -181,8 +283,13 @@ def pod_spec(ctx: RunContext, component: str, containers: list[dict[str, Any]],
         "volumes": volumes(ctx, component),
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
+        "securityContext": pod_security(),
         **scheduling(ctx, component),
     }
+    if fetch := model_fetch(ctx, component):
+        spec["initContainers"] = fetch
+    if ctx.settings.priority_class_name:
+        spec["priorityClassName"] = ctx.settings.priority_class_name
     if ctx.settings.workload_service_account:
         spec["serviceAccountName"] = ctx.settings.workload_service_account
     if secrets := pull_secrets(ctx):

@@ -54,7 +54,8 @@ def sidecar(image: str, pull_policy: str) -> dict[str, Any]:
             "limits": {"memory": "64Mi"},
         },
         "volumeMounts": [{"name": "artifacts", "mountPath": "/artifacts", "readOnly": True}],
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True},
     }
 
 

@@ -14,6 +14,10 @@ RUN_API_CALLS: tuple[ApiCall, ...] = (
     ("dart.ai", "dartruns", "list"),           # kopf: watching runs
     ("dart.ai", "dartruns", "watch"),
     ("dart.ai", "dartruns/status", "patch"),   # the status
+    # Children set blockOwnerDeletion on their owner reference; with the
+    # OwnerReferencesPermissionEnforcement admission plugin (OpenShift's default) that needs
+    # update on the owner's finalizers, or every create is a 403.
+    ("dart.ai", "dartruns/finalizers", "update"),
 )
 
 CHILD_API_CALLS: tuple[ApiCall, ...] = (
@@ -36,6 +40,9 @@ CHILD_API_CALLS: tuple[ApiCall, ...] = (
     ("batch", "jobs", "watch"),                # kopf: stage progress
     ("batch", "jobs", "create"),
     ("batch", "jobs", "delete"),               # suspend, failure, TTL
+    ("policy", "poddisruptionbudgets", "list"),
+    ("policy", "poddisruptionbudgets", "create"),       # one per server: drains go one by one
+    ("policy", "poddisruptionbudgets", "delete"),       # servers torn down; TTL
     ("networking.k8s.io", "networkpolicies", "list"),
     ("networking.k8s.io", "networkpolicies", "create"),   # DART_NETWORK_POLICY: per-run fence
     ("networking.k8s.io", "networkpolicies", "delete"),   # servers torn down; TTL

@@ -15,7 +15,13 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from dart_operator import metrics, naming, progress
 from dart_operator.assess import Assessment, Children, assess
-from dart_operator.conditions import MANAGED_FIELDS, build_status, transitions
+from dart_operator.conditions import (
+    MANAGED_FIELDS,
+    Refusal,
+    build_status,
+    refusal_events,
+    transitions,
+)
 from dart_operator.desired import Plan, plan
 from dart_operator.kube import CHILD_KINDS, Kube
 from dart_operator.settings import Settings
@@ -43,33 +49,68 @@ async def observe(kube: Kube, run: dict[str, Any]) -> Children:
     }
 
 
-async def create(kube: Kube, obj: dict[str, Any], announce: Announce) -> bool:
-    """Create a child; one that exists but is not ours is reported, never overwritten."""
+def api_message(error: ApiException) -> str:
+    """The API server's own sentence (a quota, a webhook's denial), not the HTTP envelope."""
+    try:
+        return json.loads(error.body)["message"]
+    except (TypeError, ValueError, KeyError):
+        return error.reason or f"HTTP {error.status}"
+
+
+def refusal(verb: str, kind: str, name: str, error: ApiException) -> Refusal:
+    return Refusal(verb, kind, name, error.status or 0, api_message(error))
+
+
+async def create(kube: Kube, obj: dict[str, Any], announce: Announce) -> Refusal | None:
+    """Create a child; one that exists but is not ours is reported, never overwritten; a
+    create the API refuses (403 quota, 422 webhook) is returned for the status to show."""
+    kind, name = obj["kind"], obj["metadata"]["name"]
     try:
         await kube.create(obj)
     except ApiException as error:
         if error.status != 409:
-            raise
-        kind, name = obj["kind"], obj["metadata"]["name"]
+            return refusal("create", kind, name, error)
         announce("Warning", "ChildConflict",
                  f"{kind} {name} exists and is not owned by this DartRun; delete or rename it")
-        return False
-    metrics.CHILD_CHANGES.labels(action="create", kind=obj["kind"]).inc()
-    return True
+        return Refusal("create", kind, name, 409, "it exists and is not owned by this DartRun")
+    metrics.CHILD_CHANGES.labels(action="create", kind=kind).inc()
+    return None
 
 
-async def apply(kube: Kube, changes: Plan, children: Children, announce: Announce) -> bool:
-    """Carry out a plan in order: deletions, updates, creations. False on a conflict."""
+async def update(kube: Kube, obj: dict[str, Any], live: dict[str, Any]) -> Refusal | None:
+    """Replace a child; a stale resourceVersion (409) is left to the next reconcile."""
+    try:
+        await kube.replace(obj, live["metadata"]["resourceVersion"])
+    except ApiException as error:
+        if error.status == 409:
+            return None
+        return refusal("update", obj["kind"], obj["metadata"]["name"], error)
+    metrics.CHILD_CHANGES.labels(action="update", kind=obj["kind"]).inc()
+    return None
+
+
+async def delete(kube: Kube, kind: str, namespace: str, name: str) -> Refusal | None:
+    try:
+        await kube.delete(kind, namespace, name)
+    except ApiException as error:
+        return refusal("delete", kind, name, error)
+    metrics.CHILD_CHANGES.labels(action="delete", kind=kind).inc()
+    return None
+
+
+async def apply(kube: Kube, changes: Plan, children: Children,
+                announce: Announce) -> list[Refusal]:
+    """Carry out a plan in order: deletions, updates, creations. Every change is tried even
+    when one is refused; the refusals are returned (conflicts included)."""
+    results = []
     for kind, name in changes.delete:
         namespace = children[kind][name]["metadata"]["namespace"]
-        await kube.delete(kind, namespace, name)
-        metrics.CHILD_CHANGES.labels(action="delete", kind=kind).inc()
+        results.append(await delete(kube, kind, namespace, name))
     for obj in changes.update:
         live = children[obj["kind"]][obj["metadata"]["name"]]
-        await kube.replace(obj, live["metadata"]["resourceVersion"])
-        metrics.CHILD_CHANGES.labels(action="update", kind=obj["kind"]).inc()
-    results = [await create(kube, obj, announce) for obj in changes.create]
-    return all(results)
+        results.append(await update(kube, obj, live))
+    results += [await create(kube, obj, announce) for obj in changes.create]
+    return [r for r in results if r is not None]
 
 
 async def fetch_progress(url: str, timeout_seconds: float) -> dict[str, Any] | None:
@@ -126,17 +167,20 @@ async def reconcile(kube: Kube, run: dict[str, Any], settings: Settings, announc
     now = now or datetime.now(UTC)
     children = await observe(kube, run)
     a = assess(run, children, settings, now)
-    complete = await apply(kube, plan(a, children, now), children, announce)
+    refusals = await apply(kube, plan(a, children, now), children, announce)
+    refused = [r for r in refusals if r.code != 409]  # conflicts have their own event
     learner = await learner_progress(a, settings) if poll_progress else None
-    status = build_status(a, children, run["metadata"].get("generation", 1), now, learner)
+    status = build_status(a, children, run["metadata"].get("generation", 1), now, learner,
+                          refused)
     old = run.get("status") or {}
     if changed(old, status):
         meta = run["metadata"]
         await kube.patch_status(meta["namespace"], meta["name"], status)
     events = transitions(old, status)
-    for event in events:
+    for event in [*refusal_events(old, refused), *events]:
         announce(*event)
     record_metrics(a, run, status, events)
-    result = "refused" if a.refused else "success" if complete else "conflict"
+    result = ("refused" if a.refusing else "conflict" if refusals and not refused
+              else "error" if refused else "success")
     metrics.RECONCILES.labels(result=result).inc()
     return status

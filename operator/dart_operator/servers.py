@@ -82,8 +82,11 @@ def deployment(ctx: RunContext, server: str) -> dict[str, Any]:
         "selector": {"matchLabels": naming.selector(ctx.name, server)},
         "strategy": {"type": "Recreate"},
         "progressDeadlineSeconds": ctx.settings.server_startup_seconds + 60,
-        "template": {"metadata": {"labels": meta["labels"]}, "spec": pod},
+        "template": {"metadata": {"labels": dict(meta["labels"])}, "spec": pod},
     }
+    if ctx.spec.queue_name:  # Kueue's Deployment integration: the servers' GPUs count too
+        meta["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
+        spec["template"]["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
     meta["annotations"] = {naming.SPEC_HASH_ANNOTATION: fingerprint(spec)}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}
 
@@ -103,6 +106,20 @@ def service(ctx: RunContext, server: str) -> dict[str, Any]:
                 {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"},
             ],
         },
+    }
+
+
+def disruption_budget(ctx: RunContext, server: str) -> dict[str, Any]:
+    """Drains and other voluntary evictions take a server's replicas one at a time, so a
+    server with several replicas keeps serving the learner. (With one replica it does not
+    block a drain: a budget that did would hold a node hostage for the whole run.)"""
+    name = naming.child_name(ctx.name, server)
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": naming.metadata(ctx.run, name, server, "serve"),
+        "spec": {"maxUnavailable": 1,
+                 "selector": {"matchLabels": naming.selector(ctx.name, server)}},
     }
 
 
@@ -133,7 +150,8 @@ def policy_name(ctx: RunContext) -> str:
 
 
 def server_children(ctx: RunContext) -> list[dict[str, Any]]:
-    children = [obj for s in naming.SERVERS for obj in (deployment(ctx, s), service(ctx, s))]
+    children = [obj for s in naming.SERVERS
+                for obj in (deployment(ctx, s), service(ctx, s), disruption_budget(ctx, s))]
     if ctx.settings.network_policy:
         children.append(network_policy(ctx))
     return children

@@ -15,9 +15,12 @@ means "use the default".
     DART_WORKLOAD_SERVICE_ACCOUNT   service account of workload pods (default: the namespace's)
     DART_ARTIFACTS_ACCESS_MODE      access mode of created artifact PVCs (ReadWriteMany for
                                     multi-node learners or shards spread over nodes)
+    DART_PRIORITY_CLASS_NAME        PriorityClass of every workload pod (empty: the cluster default)
+    DART_JOB_MANAGED_BY             spec.managedBy of every Job, e.g. kueue.x-k8s.io/multikueue
     DART_NETWORK_POLICY             "true": a NetworkPolicy per run fences its inference servers
     DART_POD_FAILURE_POLICY         "false" on clusters without Job podFailurePolicy
     DART_SERVER_STARTUP_SECONDS     how long a server may take to load its model
+    DART_FAILED_SERVER_LOG_SECONDS  how long a failed run's inference servers stay up for their logs
     DART_RESYNC_SECONDS             period of the level-based resync (and progress polling)
     DART_PROGRESS_URL               template of the learner progress URL
     DART_METRICS_PORT               Prometheus port of the operator (0 disables)
@@ -85,6 +88,11 @@ class Settings(BaseModel):
         "ReadWriteOnce"
     )
     """Access mode of the artifact PVCs the operator creates."""
+    priority_class_name: str | None = None
+    """PriorityClass of every workload pod (servers and Jobs); empty uses the default."""
+    job_managed_by: str | None = None
+    """`spec.managedBy` of every stage Job (Kubernetes >= 1.30): `kueue.x-k8s.io/multikueue`
+    lets MultiKueue run the Jobs on a worker cluster; empty leaves them to the Job controller."""
     network_policy: bool = False
     """Fence each run's inference servers: a NetworkPolicy admits to their gRPC port only the
     learn and synthesize pods of the same run (metrics stay open to scrapers)."""
@@ -92,6 +100,9 @@ class Settings(BaseModel):
     """Give Jobs the exit-code policy (1-127 permanent, 128-255 retried); Kubernetes >= 1.26."""
     server_startup_seconds: Annotated[int, Field(ge=60)] = 1800
     """Budget for a server to load its model before the run fails with ModelLoadFailed."""
+    failed_server_log_seconds: Annotated[int, Field(ge=0)] = 900
+    """How long the inference servers of a failed run stay up so that `kubectl logs` can read
+    them (a pod's logs go with the pod); 0 deletes them with the failure."""
     resync_seconds: Annotated[float, Field(gt=0)] = 30.0
     """Period of the level-based resync, which also polls the learner's progress."""
     progress_url: str = "http://{service}.{namespace}.svc:{port}/progress.json"

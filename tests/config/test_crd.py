@@ -150,10 +150,14 @@ def test_defaults_in_crd_match_the_models():
 
 def test_printer_columns_point_at_status_fields():
     columns = crd()["spec"]["versions"][0]["additionalPrinterColumns"]
-    assert [c["name"] for c in columns] == ["Phase", "Stage", "Progress", "Reward", "Age"]
+    assert [c["name"] for c in columns] == ["Phase", "Stage", "Progress", "Reward", "ETA",
+                                            "Reason", "Age", "Message"]
     status = schema()["properties"]["status"]
-    for column in columns[:-1]:
+    for column in columns:
+        if column["type"] == "date":
+            continue
         node = {"properties": {"status": status}}
-        for part in column["jsonPath"].strip(".").split("."):
-            node = node["properties"][part]
+        path = column["jsonPath"].replace('[?(@.type=="Ready")]', ".[]")
+        for part in path.strip(".").split("."):
+            node = node["items"] if part == "[]" else node["properties"][part]
         assert node["type"] == column["type"], column

@@ -12,7 +12,16 @@ what the operator and kopf use, with the API server's semantics:
 - `/status` subresources: writes to the object ignore status, writes to /status ignore the
   rest; `metadata.generation` moves only when something outside metadata and status changes;
 - finalizers and deletionTimestamp; background garbage collection through ownerReferences;
-- bearer-token authentication; every request recorded as (group, resource, verb).
+- bearer-token authentication; every request recorded as (group, resource, verb);
+- as strict as a real server where the operator could go wrong: names follow the API's rules
+  (DNS-1035 labels for Services, DNS-1123 elsewhere), built-in objects are schema-checked on
+  write (unknown fields are errors), DartRuns are checked against the committed CRD, and a
+  test can inject errors (403 quota, 422 admission) per resource and verb;
+- Pod Security admission for namespaces labelled `pod-security.kubernetes.io/enforce:
+  restricted`: a Pod that breaks the profile is a 403; a Deployment or Job whose template
+  would is stored with a warning (recorded in `pss_warnings`), as a real server does;
+- optionally OwnerReferencesPermissionEnforcement (OpenShift's default): setting
+  `blockOwnerDeletion` needs `update` on the owner's `finalizers` subresource.
 
 Tests play the controllers through `patch_status`/`create`/`delete` from any thread; those
 changes are not recorded as requests.
@@ -30,6 +39,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from fake_validation import invalid_reason
+from pod_security import restricted_violations
 
 RESOURCES = {
     # (group, version, plural): (kind, namespaced)
@@ -42,6 +53,7 @@ RESOURCES = {
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("batch", "v1", "jobs"): ("Job", True),
     ("networking.k8s.io", "v1", "networkpolicies"): ("NetworkPolicy", True),
+    ("policy", "v1", "poddisruptionbudgets"): ("PodDisruptionBudget", True),
     ("dart.ai", "v1alpha1", "dartruns"): ("DartRun", True),
     ("apiextensions.k8s.io", "v1", "customresourcedefinitions"):
         ("CustomResourceDefinition", False),
@@ -127,10 +139,31 @@ def _outside_meta_and_status(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
+@dataclass
+class Fault:
+    """An error the server answers instead of serving a request (a quota, a webhook)."""
+
+    resource: str
+    verb: str
+    code: int
+    message: str
+    times: int | None = None
+    """How many requests fail; None: until `clear_faults()`."""
+
+    @property
+    def reason(self) -> str:
+        return {403: "Forbidden", 422: "Invalid", 500: "InternalError"}.get(self.code, "Error")
+
+
 class FakeApiServer:
     """The fake API server, run in a thread of its own (`start()` / `stop()`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, granted: set[tuple[str, str, str]] | None = None) -> None:
+        """`granted`: (group, resource, verb) the client may use; None grants everything.
+        With a set, OwnerReferencesPermissionEnforcement applies as well."""
+        self.granted = granted
+        self.faults: list[Fault] = []
+        self.pss_warnings: list[str] = []
         self.objects: dict[tuple[str, str, str | None, str], dict[str, Any]] = {}
         self.log: list[tuple[int, str, str, dict[str, Any]]] = []
         self.calls: list[Call] = []
@@ -182,6 +215,22 @@ class FakeApiServer:
 
     # ------------------------------------------------------------------ test-side access
 
+    def inject(self, resource: str, verb: str, code: int, message: str,
+               times: int | None = None) -> None:
+        """Answer `verb` on `resource` (a plural, e.g. "deployments") with an error."""
+        self.faults.append(Fault(resource, verb, code, message, times))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def _fault(self, resource: str, verb: str) -> Fault | None:
+        for fault in self.faults:
+            if (fault.resource, fault.verb) == (resource, verb) and fault.times != 0:
+                if fault.times is not None:
+                    fault.times -= 1
+                return fault
+        return None
+
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         group, _, plural = PLURALS[kind]
         found = self.objects.get((group, plural, namespace, name))
@@ -194,6 +243,9 @@ class FakeApiServer:
                 if (g, p) == (group, plural) and (namespace is None or ns == namespace)]
 
     def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create as a user would (a DartRun is checked against the CRD first)."""
+        if obj.get("kind") == "DartRun" and (why := invalid_reason(obj)):
+            raise ValueError(why)
         return self.run(self._locked(self._create, obj))
 
     def patch(self, kind: str, namespace: str, name: str, patch: dict[str, Any], *,
@@ -325,6 +377,8 @@ class FakeApiServer:
         body = await request.json() if request.can_read_body else None
         named = name or (body or {}).get("metadata", {}).get("name") if verb == "create" else name
         self.calls.append(Call(request.method, path, group, resource, verb, namespace, named))
+        if refused := self._refusal(group, resource, verb, body):
+            return refused
         try:
             return await self._serve_verb(request, verb, (group, plural, namespace, name), sub,
                                           body)
@@ -334,6 +388,55 @@ class FakeApiServer:
             return status_error(404, "NotFound", f'{plural} "{name}" not found')
         except (ValueError, TypeError) as error:
             return status_error(400, "BadRequest", str(error))
+
+    def _refusal(self, group: str, resource: str, verb: str, body: Any) -> web.Response | None:
+        """What a real server answers before storing anything: RBAC, injected faults,
+        owner-reference enforcement, invalid names and schemas."""
+        if self.granted is not None and (group, resource, verb) not in self.granted:
+            return status_error(403, "Forbidden", f"cannot {verb} resource {resource!r} in "
+                                f"API group {group!r}")
+        if fault := self._fault(resource, verb):
+            return status_error(fault.code, fault.reason, fault.message)
+        if verb not in ("create", "update") or not isinstance(body, dict):
+            return None
+        if self.granted is not None and (why := self._owner_refs_forbidden(body)):
+            return status_error(403, "Forbidden", why)
+        if why := invalid_reason(body):
+            return status_error(422, "Invalid", why)
+        return self._pod_security(body)
+
+    def _pod_security(self, body: dict[str, Any]) -> web.Response | None:
+        """PodSecurity admission: enforced on Pods, a warning for workload templates."""
+        namespace = self.objects.get(("", "namespaces", None, body["metadata"].get("namespace")))
+        labels = (namespace or {}).get("metadata", {}).get("labels") or {}
+        if labels.get("pod-security.kubernetes.io/enforce") != "restricted":
+            return None
+        kind = body.get("kind")
+        pod = body.get("spec") if kind == "Pod" else \
+            (body.get("spec") or {}).get("template", {}).get("spec")
+        if kind not in ("Pod", "Deployment", "Job") or not pod:
+            return None
+        if problems := restricted_violations(pod):
+            message = (f'{kind} {body["metadata"]["name"]}: would violate PodSecurity '
+                       f'"restricted:latest": {"; ".join(problems)}')
+            if kind == "Pod":
+                return status_error(403, "Forbidden", message)
+            self.pss_warnings.append(message)
+        return None
+
+    def _owner_refs_forbidden(self, body: dict[str, Any]) -> str | None:
+        """OwnerReferencesPermissionEnforcement: blockOwnerDeletion needs update on the
+        owner's finalizers."""
+        for ref in body.get("metadata", {}).get("ownerReferences") or []:
+            if not ref.get("blockOwnerDeletion"):
+                continue
+            group = ref["apiVersion"].rpartition("/")[0]
+            plural = PLURALS.get(ref["kind"], ("", "", ref["kind"].lower() + "s"))[2]
+            if (group, f"{plural}/finalizers", "update") not in self.granted:
+                return (f"{body.get('kind')} {body['metadata'].get('name')!r} is forbidden: "
+                        f"cannot set blockOwnerDeletion if an ownerReference refers to a "
+                        f"resource you can't set finalizers on")
+        return None
 
     @staticmethod
     def _verb(method: str, name: str | None, watching: bool) -> str:

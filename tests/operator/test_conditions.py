@@ -118,6 +118,6 @@ def test_the_status_uses_exactly_the_fields_of_the_crd_status_model():
     assert set(status["progress"]) <= aliases(StageProgress)
     DartRunStatus.model_validate(status)
     for column in PRINTER_COLUMNS:
-        path = column["jsonPath"].split(".")[1:]
+        path = column["jsonPath"].split("[")[0].split(".")[1:]
         if path[0] == "status":
             assert path[1] in aliases(DartRunStatus), column

@@ -3,10 +3,14 @@ with the test playing the Job and Deployment controllers."""
 
 from __future__ import annotations
 
-from operator_kinds import SETTINGS, make_run
-from operator_sim import Sim
+import dataclasses
 
-from dart_operator.desired import Plan
+import kubernetes_validate
+from operator_kinds import K8S_VERSIONS, SETTINGS, make_run
+from operator_sim import T0, Sim
+
+from dart_operator.assess import assess
+from dart_operator.desired import Plan, plan
 
 
 def started() -> Sim:
@@ -115,10 +119,14 @@ def test_a_failed_job_fails_the_run_with_its_reason_and_stops_everything():
     assert failed["status"] == "True" and failed["reason"] == "BackoffLimitExceeded"
     assert "stage learn" in failed["message"]
     assert sim.condition("Ready")["reason"] == "BackoffLimitExceeded"
-    assert sim.names("Deployment") == set()
+    assert sim.names("Deployment") == {"demo-generator", "demo-scorer"}  # kept for their logs
     assert sim.names("Job") == {"demo-learn"}  # kept for inspection
     sim.step()
     assert sim.last_plan == Plan()
+    sim.step(minutes=15)  # DART_FAILED_SERVER_LOG_SECONDS later the servers go
+    assert sim.names("Deployment") == set() and sim.names("Service") == {"demo-learn"}
+    assert sim.names("Job") == {"demo-learn"}
+    assert sim.run["status"]["phase"] == "Failed"
 
 
 def test_suspend_deletes_running_pods_and_resume_continues_at_the_same_stage():
@@ -153,7 +161,9 @@ def test_deadline_fails_the_run_and_deletes_the_running_job():
     status = sim.step(minutes=11)
     assert status["phase"] == "Failed"
     assert sim.condition("Failed")["reason"] == "DeadlineExceeded"
-    assert sim.names("Job") == set() and sim.names("Deployment") == set()
+    assert sim.names("Job") == set()
+    sim.step(minutes=15)
+    assert sim.names("Deployment") == set()
     sim.step()
     assert sim.run["status"]["phase"] == "Failed"  # sticky without the Job
 
@@ -167,6 +177,8 @@ def test_a_server_that_never_loads_fails_the_run_with_model_load_failed():
     failed = sim.condition("Failed")
     assert failed["reason"] == "ModelLoadFailed" and "scorer" in failed["message"]
     assert sim.condition("ServersReady")["reason"] == "ModelLoadFailed"
+    assert "demo-scorer" in sim.names("Deployment")  # its crash loop's logs stay readable
+    sim.step(minutes=16)
     assert sim.names("Deployment") == set()
 
 
@@ -226,6 +238,20 @@ def test_kueue_jobs_wait_for_admission():
     assert sim.get("Job", "learn")["spec"]["suspend"] is True
     sim.step()
     assert sim.condition("Learned")["reason"] == "Queued"
+
+
+def test_multikueue_manages_the_jobs_when_the_operator_says_so():
+    def created_jobs(settings):
+        run = make_run()
+        run["spec"]["queueName"] = "gpus"
+        ready = dataclasses.replace(assess(run, {}, settings, T0), servers_ready=True)
+        return [o for o in plan(ready, {}, T0).create if o["kind"] == "Job"]
+
+    multi = SETTINGS.model_copy(update={"job_managed_by": "kueue.x-k8s.io/multikueue"})
+    (job,) = created_jobs(multi)
+    assert job["spec"]["managedBy"] == "kueue.x-k8s.io/multikueue"
+    kubernetes_validate.validate(job, K8S_VERSIONS[-1], strict=True)
+    assert all("managedBy" not in j["spec"] for j in created_jobs(SETTINGS))
 
 
 def test_ttl_removes_children_but_keeps_the_artifacts():

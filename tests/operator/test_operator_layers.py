@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "dart_operator"
 PURE = ("settings", "naming", "pods", "storage", "servers", "jobs", "stages", "assess",
-        "desired", "conditions", "progress", "rbac")
+        "desired", "conditions", "progress", "rbac", "trouble")
 IMPURE_ROOTS = {"kopf", "kubernetes_asyncio", "aiohttp", "prometheus_client", "asyncio"}
 
 

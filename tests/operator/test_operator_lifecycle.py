@@ -30,6 +30,7 @@ def apiserver(tmp_path, monkeypatch):
         "DART_METRICS_PORT": "0",
         "DART_LIVENESS_ENDPOINT": "off",
         "DART_RESYNC_SECONDS": "0.3",
+        "DART_FAILED_SERVER_LOG_SECONDS": "2",
         "DART_IMAGE_WORKLOAD": "registry.example/dart:1.0",
         "DART_PROGRESS_URL": server.url + "/_progress/{namespace}/{service}",
     }.items():
@@ -81,7 +82,8 @@ def set_suspend(api: FakeApiServer, value: bool) -> None:
 
 
 SERVERS_UP = [(action, kind, f"{RUN}-{server}") for server in ("generator", "scorer")
-              for action, kind in (("create", "deployments"), ("create", "services"))]
+              for action, kind in (("create", "deployments"), ("create", "services"),
+                                   ("create", "poddisruptionbudgets"))]
 SERVERS_DOWN = [("delete", kind, name) for _, kind, name in SERVERS_UP]
 EXPECTED_CHANGES = [
     ("create", "configmaps", f"{RUN}-config"),
@@ -229,6 +231,7 @@ def test_a_failed_learner_fails_the_run_with_the_jobs_reason(apiserver):
         failed = condition(api, "Failed")
         assert failed["reason"] == "BackoffLimitExceeded"
         assert "backoff limit" in failed["message"]
+        assert names(api, "Deployment")  # kept DART_FAILED_SERVER_LOG_SECONDS for their logs
         wait_until(lambda: not names(api, "Deployment"), what="servers torn down")
         assert names(api, "Job") == {f"{RUN}-learn"}
         wait_until(lambda: "Failed" in event_reasons(api), what="Failed event")

@@ -31,6 +31,8 @@ def test_every_variable_is_read():
         "DART_PROGRESS_URL": "http://{service}:{port}/p", "DART_METRICS_PORT": "0",
         "DART_LIVENESS_ENDPOINT": "off", "DART_WATCH_NAMESPACES": "research,prod",
         "DART_PEERING": "dart", "DART_NETWORK_POLICY": "true",
+        "DART_PRIORITY_CLASS_NAME": "dart-training", "DART_FAILED_SERVER_LOG_SECONDS": "0",
+        "DART_JOB_MANAGED_BY": "kueue.x-k8s.io/multikueue",
     }
     settings = load_settings(env)
     assert settings.server_image == "reg/serve:2"
@@ -40,6 +42,9 @@ def test_every_variable_is_read():
     assert settings.pod_failure_policy is False and settings.resync_seconds == 15
     assert settings.watch_namespaces == ["research", "prod"] and settings.peering == "dart"
     assert settings.liveness_endpoint == "off" and settings.network_policy is True
+    assert settings.priority_class_name == "dart-training"
+    assert settings.failed_server_log_seconds == 0
+    assert settings.job_managed_by == "kueue.x-k8s.io/multikueue"
     assert load_settings({"DART_LIVENESS_ENDPOINT": ""}) == Settings()  # empty: the default
     names = {f"DART_{field.upper()}" for field in Settings.model_fields}
     assert names == set(env)

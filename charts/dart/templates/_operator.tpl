@@ -20,10 +20,16 @@ reads (tests/chart checks every name against its Settings fields). */}}
 - name: DART_WORKLOAD_SERVICE_ACCOUNT
   value: {{ . | quote }}
 {{- end }}
+- name: DART_JOB_MANAGED_BY
+  value: {{ .Values.workload.jobManagedBy | quote }}
+- name: DART_PRIORITY_CLASS_NAME
+  value: {{ .Values.workload.priorityClassName | quote }}
 - name: DART_ARTIFACTS_ACCESS_MODE
   value: {{ .Values.workload.artifactsAccessMode | quote }}
 - name: DART_SERVER_STARTUP_SECONDS
   value: {{ .Values.workload.serverStartupSeconds | quote }}
+- name: DART_FAILED_SERVER_LOG_SECONDS
+  value: {{ .Values.workload.failedServerLogSeconds | quote }}
 - name: DART_RESYNC_SECONDS
   value: {{ .Values.workload.resyncSeconds | quote }}
 - name: DART_METRICS_PORT

@@ -30,7 +30,13 @@ PRINTER_COLUMNS = [
     {"name": "Stage", "type": "string", "jsonPath": ".status.stage"},
     {"name": "Progress", "type": "integer", "jsonPath": ".status.progress.percent"},
     {"name": "Reward", "type": "number", "jsonPath": ".status.progress.rewardMean"},
+    {"name": "ETA", "type": "integer", "description": "seconds left in the stage",
+     "jsonPath": ".status.progress.etaSeconds"},
+    {"name": "Reason", "type": "string",
+     "jsonPath": '.status.conditions[?(@.type=="Ready")].reason'},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Message", "type": "string", "priority": 1,
+     "jsonPath": '.status.conditions[?(@.type=="Ready")].message'},
 ]
 
 # metadata cannot carry a schema in a CRD, but a root rule may read metadata.name.

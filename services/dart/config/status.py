@@ -90,3 +90,6 @@ class DartRunStatus(StatusModel):
     """When the operator started the run, i.e. created its first children (RFC 3339)."""
     completion_time: str | None = None
     """When the run finished (RFC 3339)."""
+    active_seconds: int | None = None
+    """Seconds the run ran unsuspended before its last suspension: activeDeadlineSeconds
+    counts these plus the time since it last resumed (the clock stops while suspended)."""
