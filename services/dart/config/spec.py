@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from dart.config.base import CelRule, SpecModel
+from dart.config.limits import MAX_NEW_TOKENS, MAX_SAMPLES_PER_PROMPT, MAX_SEED
 
 API_VERSION = "dart.ai/v1alpha1"
 KIND = "DartRun"
@@ -39,6 +40,8 @@ PATTERN_MEANINGS = {
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+NewTokens = Annotated[int, Field(ge=1, le=MAX_NEW_TOKENS)]
 
 
 def _exactly_one_of(*fields: str) -> CelRule:
@@ -165,7 +168,7 @@ class FileSource(SpecModel):
 class SyntheticSource(SpecModel):
     """The bundled synthetic arithmetic task (expert vs native solution styles), for CPU demos."""
 
-    seed: int = 0
+    seed: Seed = 0
     """Seed; the same seed gives byte-identical data."""
     train_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
     """Training demonstrations (expert style) to adapt."""
@@ -188,7 +191,7 @@ class ReasoningGymSource(SpecModel):
     """Training demonstrations to generate."""
     eval_size: Annotated[int, Field(ge=1, le=100_000)] = 200
     """Held-out problems for evaluation."""
-    seed: int = 0
+    seed: Seed = 0
     """Generator seed."""
 
 
@@ -327,7 +330,7 @@ class Learn(SpecModel):
     """Optimizer steps."""
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
     """Demonstrations per step."""
-    group_size: Annotated[int, Field(ge=2, le=256)] = 8
+    group_size: Annotated[int, Field(ge=2, le=MAX_SAMPLES_PER_PROMPT)] = 8
     """Rewrites sampled per demonstration (G); advantages are normalised within a group."""
     learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-4
     """Peak learning rate."""
@@ -343,7 +346,7 @@ class Learn(SpecModel):
     """Sampling temperature for rollouts (diversity is what gives GRPO a signal)."""
     top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Nucleus sampling cut-off for rollouts."""
-    max_new_tokens: Annotated[int, Field(ge=1, le=32768)] = 256
+    max_new_tokens: NewTokens = 256
     """Longest rewrite sampled."""
     reward: Reward = Reward()
     """Reward definition."""
@@ -355,7 +358,7 @@ class Learn(SpecModel):
     """DeepSpeed ZeRO stage."""
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     """`auto` is bf16 on GPU and fp32 on CPU."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for data order and sampling."""
 
     cel_rules = (_not_above("publishEvery", "steps"), _not_above("checkpointEvery", "steps"))
@@ -364,7 +367,7 @@ class Learn(SpecModel):
 class Synthesize(SpecModel):
     """Rewrite every demonstration with the trained mapper."""
 
-    samples_per_item: Annotated[int, Field(ge=1, le=256)] = 4
+    samples_per_item: Annotated[int, Field(ge=1, le=MAX_SAMPLES_PER_PROMPT)] = 4
     """Rewrites sampled per demonstration (k); the best one passing every gate is kept."""
     fallback: Literal["keep-original", "drop"] = "keep-original"
     """What to do when no rewrite passes: keep the expert solution, or drop the item."""
@@ -393,7 +396,7 @@ class Sft(SpecModel):
     """Fine-tune all weights or a LoRA adapter."""
     lora: LoraSettings = LoraSettings()
     """Adapter settings when `training` is `lora`."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for data order and initialisation of adapters; seed i of `evaluate.seeds` trains
     with seed + i."""
 
