@@ -15,11 +15,13 @@ MAX_INPUT_TOKENS = 2048
 """Longest prompt, or prompt + completion when scoring, in tokens."""
 MAX_ITEMS_PER_REQUEST = 256
 """Prompts or score pairs in one request; the Python client chunks to this."""
-MAX_PROMPT_CHARS = 64 * MAX_INPUT_TOKENS
-"""Longest prompt or completion in characters, checked before tokenization: no tokenizer
-makes fewer tokens than characters / 64, so longer text is over the token limit anyway."""
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
-"""Largest request message; the client chunks well below this."""
+CHARS_PER_TOKEN_BOUND = 64
+"""Text longer than max_input_tokens x this many characters is refused before tokenization:
+no tokenizer DART serves makes a token of more than 64 characters, so such text is over the
+token limit anyway, and tokenizing megabytes would block a server for seconds."""
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+"""Largest request message a server reads (gRPC answers RESOURCE_EXHAUSTED above it); a
+full chunk of max-length prompts is far below it."""
 MAX_SEED = 2**31 - 1
 """Largest seed: stages derive seeds by addition (sft.seed + i, learn.seed * 1_000_003 +
 step), and numpy and torch take seeds below 2**32; below 2**31 every derived seed fits."""

@@ -18,7 +18,6 @@ import transformers
 from transformers import AutoConfig, AutoTokenizer
 
 from dart.serving.backends import hf_sampling
-from dart.serving.backends.hf_loading import apply_lora, load_causal_lm
 from dart.serving.backends.base import (
     BASE_VERSION,
     GeneratorBackend,
@@ -26,6 +25,7 @@ from dart.serving.backends.base import (
     load_failure,
     weights_kind,
 )
+from dart.serving.backends.hf_loading import apply_lora, load_causal_lm
 from dart.serving.batching import DynamicBatcher
 from dart.serving.requests import Sample, SampleRow, ScoreRow, ServingLimits
 
