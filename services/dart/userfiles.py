@@ -65,7 +65,7 @@ def _mode(path: Path, what: str) -> int:
     try:
         return path.stat().st_mode
     except FileNotFoundError:
-        raise FileProblem(path, f"file not found; check the path of the {what}") from None
+        raise FileProblem(path, f"no such file or folder; check the path of the {what}") from None
     except PermissionError:
         raise FileProblem(path, f"permission denied; make the {what} readable") from None
     except OSError as error:
