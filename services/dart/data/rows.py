@@ -8,6 +8,7 @@ rows are bad (the field mapping is probably wrong).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -106,6 +107,8 @@ def check_bad_fraction(summary: LoadSummary, max_bad_fraction: float) -> None:
 
 def _text(record: dict, name: str | None) -> str | None:
     value = record.get(name) if name else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON's 1e999 is inf: no question or answer is infinite
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)  # numeric gold answers in Parquet / HF columns
     return (value.strip() or None) if isinstance(value, str) else None

@@ -66,7 +66,7 @@ def _jsonl(path: Path) -> Iterator[dict | None]:
                 yield None  # a line over MAX_LINE_BYTES: one bad row, never in memory
                 continue
             if number == 1:
-                _refuse_utf16(path, b"\xff\xfe" if b"\x00" in line else b"")
+                _refuse_nul_bytes(path, line)
                 line = line.removeprefix(b"\xef\xbb\xbf")
             text = _utf8(path, number, line)
             if text.strip():
@@ -90,6 +90,12 @@ def _bounded_lines(handle) -> Iterator[bytes | None]:
 def _refuse_utf16(path: Path, start: bytes) -> None:
     if start in (b"\xff\xfe", b"\xfe\xff"):
         raise UserError(f"{path} is UTF-16 text; JSONL must be UTF-8: re-save it as UTF-8")
+
+
+def _refuse_nul_bytes(path: Path, line: bytes) -> None:
+    if b"\x00" in line:
+        raise UserError(f"{path} holds NUL bytes (UTF-16 without a byte-order mark, or binary); "
+                        "JSONL must be UTF-8 text: re-save it as UTF-8")
 
 
 def _utf8(path: Path, number: int, line: bytes) -> str:
