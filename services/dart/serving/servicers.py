@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from dart.serving.packing import pack_floats, pack_ids
 from dart.serving.requests import SampleRow, SamplingParams, ScoreRow
 
 log = logging.getLogger(__name__)
+VERSION_TAG = re.compile(r"[A-Za-z0-9._:/@+-]{1,128}")
 FINISH_REASONS = {"stop": pb.FINISH_REASON_STOP, "length": pb.FINISH_REASON_LENGTH}
 
 
@@ -132,8 +134,9 @@ class GeneratorService(pb_grpc.GeneratorServicer):
         return pb.GenerateResponse(results=results, weights_version=version)
 
     async def _load_weights(self, request: pb.LoadWeightsRequest) -> pb.LoadWeightsResponse:
-        if not request.path or not request.version:
-            raise invalid_argument("LoadWeights needs both a path and a non-empty version tag")
+        if not request.path.strip() or not VERSION_TAG.fullmatch(request.version):
+            raise invalid_argument("LoadWeights needs a path and a non-empty version tag of at "
+                                   "most 128 letters, digits and ._:/@+-")
         started = time.perf_counter()
         try:
             kind = await self.backend.load_weights(Path(request.path), request.version)
