@@ -211,6 +211,10 @@ class Dataset(SpecModel):
     load fails instead."""
     limit: Annotated[int, Field(ge=1)] | None = None
     """Use at most this many demonstrations (after skipping bad rows)."""
+    too_long: Literal["drop", "truncate"] = "drop"
+    """A demonstration whose mapper prompt leaves no room for `learn.maxNewTokens` in the
+    mapper's context (or exceeds the servers' input limit) is dropped and counted as a bad row,
+    or kept with its solution truncated to fit."""
 
     cel_rules = (_exactly_one_of("file", "synthetic", "reasoningGym"),)
 

@@ -23,6 +23,7 @@ class LoadSummary:
     read: int = 0
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    truncated: int = 0  # kept, with the solution cut to fit the mapper's prompt limit
 
     @property
     def bad(self) -> int:
@@ -31,11 +32,12 @@ class LoadSummary:
     def line(self) -> str:
         reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
         return f"{self.source}: kept {self.kept} of {self.read} rows" + (
-            f"; skipped {self.bad} ({reasons})" if self.bad else "")
+            f"; skipped {self.bad} ({reasons})" if self.bad else "") + (
+            f"; truncated {self.truncated} to fit the mapper's prompt" if self.truncated else "")
 
     def as_dict(self) -> dict:
         return {"source": self.source, "read": self.read, "kept": self.kept,
-                "skipped": dict(self.skipped)}
+                "skipped": dict(self.skipped), "truncated": self.truncated}
 
 
 @dataclass
