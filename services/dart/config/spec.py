@@ -577,6 +577,21 @@ class DartRunSpec(SpecModel):
             "source that can write the same problems in the target's native style\"",
             field_path=".compare.arms",
         ),
+        # An evaluation split the dataset cannot generate would fail only after learn,
+        # synthesize and sft have run: refuse it with the rest of the spec.
+        CelRule(
+            rule="!has(self.dataset.synthetic) || self.evaluate.sets.all(s, !has(s.split) || "
+            "s.split in " + "[" + ", ".join(f"'{x}'" for x in _DEFAULT_EVAL_SPLITS) + "])",
+            message_expression="'evaluate.sets: a split of the synthetic task is one of: "
+            + ", ".join(_DEFAULT_EVAL_SPLITS) + "'",
+            field_path=".evaluate.sets",
+        ),
+        CelRule(
+            rule="!has(self.dataset.file) || self.evaluate.sets.all(s, !has(s.split))",
+            message_expression="'evaluate.sets: the dataset is a file, so there is no generator "
+            "to draw a split from; give each evaluation set a file'",
+            field_path=".evaluate.sets",
+        ),
     )
 
 
