@@ -134,3 +134,27 @@ def test_a_local_server_killed_by_sigkill_is_named(tiny_target, tmp_path):
     message = str(caught.value)
     assert f"the local generator server (pid {pid}) was killed by SIGKILL" in message
     assert "out-of-memory" in message and str(workdir / "generator.log") in message
+
+
+@pytest.mark.parametrize("failure,expected", [
+    (lambda: __import__("dart.serving.errors", fromlist=["InferenceError"]).InferenceError(
+        "UNAVAILABLE", "no server answered within 60.0 s", method="connect",
+        target="10.0.0.9:50051"),
+     "connect on 10.0.0.9:50051 failed with UNAVAILABLE: no server answered within 60.0 s"),
+    (lambda: OSError(28, "No space left on device", "/artifacts/synthesize/shard-0.jsonl"),
+     "/artifacts/synthesize/shard-0.jsonl: No space left on device"),
+], ids=["unreachable-server", "full-disk"])
+def test_infrastructure_failures_are_one_line_exit_1(failure, expected, monkeypatch, capsys):
+    """What a stage raises when a server is gone or the disk is full reaches the user as one
+    line naming the server or the file; --debug gives the traceback instead."""
+    import dart.cli.validate
+
+    def fail(path):
+        raise failure()
+
+    monkeypatch.setattr(dart.cli.validate, "load_dartrun", fail)
+    assert main(["validate", str(QUICKSTART)]) == 1
+    line = one_error_line(capsys, expected)
+    assert line.endswith("(--debug shows the traceback)")
+    with pytest.raises((OSError, RuntimeError)):
+        main(["--debug", "validate", str(QUICKSTART)])
