@@ -158,3 +158,15 @@ def test_infrastructure_failures_are_one_line_exit_1(failure, expected, monkeypa
     assert line.endswith("(--debug shows the traceback)")
     with pytest.raises((OSError, RuntimeError)):
         main(["--debug", "validate", str(QUICKSTART)])
+
+
+def test_a_lora_target_peft_cannot_find_is_one_sentence(tiny_target):
+    """For models dart validate cannot read (hf://, pvc://), peft's refusal is still the user's."""
+    from dart.config.model_uri import ModelSource
+    from dart.config.spec import MapperModel
+    from dart.learn.policy import _load_model
+
+    mapper = MapperModel.model_validate({"training": "lora",
+                                         "lora": {"targetModules": ["nope_proj"]}})
+    with pytest.raises(UserError, match=r"^spec.models.mapper.lora.targetModules: .*nope_proj"):
+        _load_model(ModelSource(str(tiny_target)), mapper)
