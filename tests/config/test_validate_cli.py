@@ -64,7 +64,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
 
 def test_missing_file_and_directory_are_clear(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
-    assert "nope.yaml: file not found" in capsys.readouterr().err
+    assert "nope.yaml: no such file or folder" in capsys.readouterr().err
     assert main(["validate", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
 

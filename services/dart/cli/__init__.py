@@ -17,6 +17,7 @@ import sys
 from dart import interrupts
 from dart.errors import UserError
 from dart.quiet import quiet_libraries
+from dart.serving.errors import InferenceError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
 COMMAND_MODULES = (
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dart",
         description="DART: adapt an SFT dataset to a target model with an RL-trained mapper.",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error instead of one line")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"dart.cli.{name}").register(subparsers)
@@ -46,12 +49,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except UserError as error:
+        if args.debug:
+            raise
         for line in error.lines():
             print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (InferenceError, OSError) as error:  # infrastructure, not a bug: say what failed
+        if args.debug:
+            raise
+        print(f"error: {_infrastructure_sentence(error)} (--debug shows the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+def _infrastructure_sentence(error: Exception) -> str:
+    """A failed server call or a failed disk operation in one line."""
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _exit_on_sigterm(signum, frame) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from dart.config.load import load_dartrun
+from dart.config.load import load_dartrun, read_yaml_document
 from dart.errors import UserError
 from dart.report.summary import terminal_summary
 
@@ -46,11 +46,26 @@ def run(args: argparse.Namespace) -> int:
 
 def _pin_spec(out: Path, document: dict) -> None:
     """Artifacts belong to one spec: refuse to mix in the outputs of another."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a folder for the artifacts")
     pinned = out / "dartrun.yaml"
     if pinned.exists():
-        if yaml.safe_load(pinned.read_text())["spec"] != document["spec"]:
+        if _pinned_spec(pinned) != document["spec"]:
             raise UserError(f"{out} holds a run of a different spec ({pinned}); "
                             "use another --out or delete that folder")
         return
-    out.mkdir(parents=True, exist_ok=True)
-    pinned.write_text(yaml.safe_dump(document, sort_keys=False))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        pinned.write_text(yaml.safe_dump(document, sort_keys=False))
+    except OSError as error:
+        raise UserError(f"cannot write the artifacts folder {out} ({error.strerror or error}); "
+                        "give a writable --out") from None
+
+
+def _pinned_spec(pinned: Path) -> dict | None:
+    """The spec a folder was started with; a torn or foreign file is the user's to remove."""
+    document = read_yaml_document(pinned, what="pinned DartRun (out/dartrun.yaml)")
+    if not isinstance(document, dict) or not isinstance(document.get("spec"), dict):
+        raise UserError(f"{pinned} is not a DartRun this command wrote (no spec mapping); "
+                        "delete it, or the folder, and run again")
+    return document["spec"]

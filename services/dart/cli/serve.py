@@ -59,11 +59,12 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
+    options = _options(args)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    asyncio.run(serve_until_signal(_options(args)))
+    asyncio.run(serve_until_signal(options))
     return 0
 
 
@@ -73,6 +74,7 @@ def _options(args: argparse.Namespace):
 
     if not (args.model and Path(args.model, "config.json").is_file()):
         raise UserError(f"--model {args.model} is not a model folder (no config.json)")
+    _check_ranges(args)
     limits = ServingLimits(
         max_items_per_request=args.max_items_per_request, max_n=args.max_n,
         max_tokens=args.max_tokens, max_input_tokens=args.max_input_tokens,
@@ -82,6 +84,25 @@ def _options(args: argparse.Namespace):
                         limits=limits, drain_seconds=args.drain_seconds,
                         ready_file=args.ready_file)
 
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    """Refuse what would serve elsewhere (a port over 65535 wraps) or never answer (zero rows
+    per batch spins forever), before the model is loaded."""
+    for flag, value in (("--port", args.port), ("--metrics-port", args.metrics_port)):
+        if not 0 <= value <= 65535:
+            raise UserError(f"{flag} {value} is not a TCP port; use 1-65535, or 0 for any free one")
+    if args.threads < 0:
+        raise UserError(f"--threads {args.threads} must be 0 (torch's default) or more")
+    for name in ("max_items_per_request", "max_n", "max_tokens", "max_input_tokens",
+                 "max_batch_rows"):
+        if getattr(args, name) < 1:
+            flag = "--" + name.replace("_", "-")
+            raise UserError(f"{flag} {getattr(args, name)} must be at least 1")
+    for flag, value in (("--max-wait-ms", args.max_wait_ms),
+                        ("--drain-seconds", args.drain_seconds)):
+        if not 0 <= value < float("inf"):
+            raise UserError(f"{flag} {value} must be a number of at least 0")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from dart.config import safe_yaml
+from dart.config.local_models import local_model_problems
 from dart.config.spec import API_VERSION, KIND, PATTERN_MEANINGS, DartRun
 from dart.errors import UserError
+from dart.userfiles import FileProblem, read_small_bytes
 
 
 class SpecError(UserError):
@@ -28,10 +31,14 @@ class SpecError(UserError):
         return [f"{self.source}: {problem}" for problem in self.problems]
 
 
-def load_dartrun(path: str | Path) -> DartRun:
-    """Load and validate a DartRun from a YAML file."""
+def load_dartrun(path: str | Path, *, check_local_models: bool = True) -> DartRun:
+    """Load and validate a DartRun from a YAML file, and against the local models it names."""
     path = Path(path)
-    return parse_dartrun(_read_yaml(path), source=str(path))
+    dartrun = parse_dartrun(_read_yaml(path), source=str(path))
+    problems = local_model_problems(dartrun.spec) if check_local_models else []
+    if problems:
+        raise SpecError(str(path), problems)
+    return dartrun
 
 
 def parse_dartrun(document: Any, source: str = "<input>") -> DartRun:
@@ -45,25 +52,43 @@ def parse_dartrun(document: Any, source: str = "<input>") -> DartRun:
         raise SpecError(source, [_describe(e) for e in error.errors()]) from None
 
 
-def _read_yaml(path: Path) -> Any:
-    if not path.exists():
-        raise SpecError(str(path), ["file not found"])
-    if path.is_dir():
-        raise SpecError(str(path), ["is a directory, expected a YAML file"])
+MAX_SPEC_BYTES = 1 << 20
+"""A DartRun is a few kilobytes; anything over a mebibyte is not one (or is /dev/zero)."""
+
+
+def read_yaml_document(path: Path, what: str = "DartRun YAML file") -> Any:
+    """The one YAML document in `path`, parsed with bounds, or a SpecError naming the file."""
     try:
-        documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
-    except yaml.YAMLError as error:
-        raise SpecError(str(path), [f"invalid YAML: {_yaml_problem(error)}"]) from None
+        data = read_small_bytes(path, MAX_SPEC_BYTES, what)
+    except FileProblem as error:
+        raise SpecError(str(path), [error.problem]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError(str(path), ["not a text file (expected UTF-8 YAML)"]) from None
-    if len(documents) != 1:
-        raise SpecError(str(path), [f"expected exactly one YAML document, found {len(documents)}"])
-    return documents[0]
+    try:
+        return safe_yaml.load_one(text)
+    except yaml.YAMLError as error:
+        if "expected exactly one YAML document" in str(error):
+            raise SpecError(str(path), [str(error)]) from None
+        raise SpecError(str(path), [f"invalid YAML: {_yaml_problem(error)}"]) from None
+    except RecursionError:  # a bound we did not foresee; still the user's file
+        raise SpecError(str(path), ["invalid YAML: nested too deeply"]) from None
+
+
+def _read_yaml(path: Path) -> Any:
+    document = read_yaml_document(path)
+    if document is None:
+        raise SpecError(str(path), ["expected exactly one YAML document, found 0"])
+    return document
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML forbids (NUL, ...)
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return f"character #x{code:04x} is not allowed, at position {error.position}"
     mark = getattr(error, "problem_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
+    problem = getattr(error, "problem", None) or " ".join(str(error).split())
     if mark is None:
         return problem
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from dart.config.base import CelRule, SpecModel
+from dart.config.limits import MAX_NEW_TOKENS, MAX_SAMPLES_PER_PROMPT, MAX_SEED
 
 API_VERSION = "dart.ai/v1alpha1"
 KIND = "DartRun"
@@ -39,6 +40,8 @@ PATTERN_MEANINGS = {
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+NewTokens = Annotated[int, Field(ge=1, le=MAX_NEW_TOKENS)]
 
 
 def _exactly_one_of(*fields: str) -> CelRule:
@@ -165,7 +168,7 @@ class FileSource(SpecModel):
 class SyntheticSource(SpecModel):
     """The bundled synthetic arithmetic task (expert vs native solution styles), for CPU demos."""
 
-    seed: int = 0
+    seed: Seed = 0
     """Seed; the same seed gives byte-identical data."""
     train_size: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
     """Training demonstrations (expert style) to adapt."""
@@ -188,7 +191,7 @@ class ReasoningGymSource(SpecModel):
     """Training demonstrations to generate."""
     eval_size: Annotated[int, Field(ge=1, le=100_000)] = 200
     """Held-out problems for evaluation."""
-    seed: int = 0
+    seed: Seed = 0
     """Generator seed."""
 
 
@@ -208,6 +211,10 @@ class Dataset(SpecModel):
     load fails instead."""
     limit: Annotated[int, Field(ge=1)] | None = None
     """Use at most this many demonstrations (after skipping bad rows)."""
+    too_long: Literal["drop", "truncate"] = "drop"
+    """A demonstration whose mapper prompt leaves no room for `learn.maxNewTokens` in the
+    mapper's context (or exceeds the servers' input limit) is dropped and counted as a bad row,
+    or kept with its solution truncated to fit."""
 
     cel_rules = (_exactly_one_of("file", "synthetic", "reasoningGym"),)
 
@@ -327,7 +334,7 @@ class Learn(SpecModel):
     """Optimizer steps."""
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 8
     """Demonstrations per step."""
-    group_size: Annotated[int, Field(ge=2, le=256)] = 8
+    group_size: Annotated[int, Field(ge=2, le=MAX_SAMPLES_PER_PROMPT)] = 8
     """Rewrites sampled per demonstration (G); advantages are normalised within a group."""
     learning_rate: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-4
     """Peak learning rate."""
@@ -343,7 +350,7 @@ class Learn(SpecModel):
     """Sampling temperature for rollouts (diversity is what gives GRPO a signal)."""
     top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Nucleus sampling cut-off for rollouts."""
-    max_new_tokens: Annotated[int, Field(ge=1, le=32768)] = 256
+    max_new_tokens: NewTokens = 256
     """Longest rewrite sampled."""
     reward: Reward = Reward()
     """Reward definition."""
@@ -355,7 +362,7 @@ class Learn(SpecModel):
     """DeepSpeed ZeRO stage."""
     precision: Literal["auto", "bf16", "fp32"] = "auto"
     """`auto` is bf16 on GPU and fp32 on CPU."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for data order and sampling."""
 
     cel_rules = (_not_above("publishEvery", "steps"), _not_above("checkpointEvery", "steps"))
@@ -364,7 +371,7 @@ class Learn(SpecModel):
 class Synthesize(SpecModel):
     """Rewrite every demonstration with the trained mapper."""
 
-    samples_per_item: Annotated[int, Field(ge=1, le=256)] = 4
+    samples_per_item: Annotated[int, Field(ge=1, le=MAX_SAMPLES_PER_PROMPT)] = 4
     """Rewrites sampled per demonstration (k); the best one passing every gate is kept."""
     fallback: Literal["keep-original", "drop"] = "keep-original"
     """What to do when no rewrite passes: keep the expert solution, or drop the item."""
@@ -393,7 +400,7 @@ class Sft(SpecModel):
     """Fine-tune all weights or a LoRA adapter."""
     lora: LoraSettings = LoraSettings()
     """Adapter settings when `training` is `lora`."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for data order and initialisation of adapters; seed i of `evaluate.seeds` trains
     with seed + i."""
 
@@ -569,6 +576,21 @@ class DartRunSpec(SpecModel):
             message_expression="\"compare.arms: sft-oracle needs dataset.synthetic, the only "
             "source that can write the same problems in the target's native style\"",
             field_path=".compare.arms",
+        ),
+        # An evaluation split the dataset cannot generate would fail only after learn,
+        # synthesize and sft have run: refuse it with the rest of the spec.
+        CelRule(
+            rule="!has(self.dataset.synthetic) || self.evaluate.sets.all(s, !has(s.split) || "
+            "s.split in " + "[" + ", ".join(f"'{x}'" for x in _DEFAULT_EVAL_SPLITS) + "])",
+            message_expression="'evaluate.sets: a split of the synthetic task is one of: "
+            + ", ".join(_DEFAULT_EVAL_SPLITS) + "'",
+            field_path=".evaluate.sets",
+        ),
+        CelRule(
+            rule="!has(self.dataset.file) || self.evaluate.sets.all(s, !has(s.split))",
+            message_expression="'evaluate.sets: the dataset is a file, so there is no generator "
+            "to draw a split from; give each evaluation set a file'",
+            field_path=".evaluate.sets",
         ),
     )
 

@@ -10,15 +10,19 @@ Every source (a file, the synthetic task, reasoning-gym) goes through the same r
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from dart.config.spec import FieldMapping
+from dart.data.length import TOO_LONG, LengthBudget, fit_rows
 from dart.data.rows import DemonstrationSet, check_bad_fraction, judge_records
 from dart.data.sources import detect_format, read_records, resolve_path
 from dart.errors import UserError
 
+log = logging.getLogger(__name__)
 GENERATED_FIELDS = FieldMapping()  # generators write question / solution / answer
 
 
@@ -30,10 +34,19 @@ class Records(NamedTuple):
     fields: FieldMapping
 
 
-def load_demonstrations(dataset, verifier, *, base_dir: Path | None = None) -> DemonstrationSet:
-    """The training demonstrations of `dataset` (a spec `Dataset`), checked and limited."""
+def load_demonstrations(dataset, verifier, *, base_dir: Path | None = None,
+                        budget: LengthBudget | None = None) -> DemonstrationSet:
+    """The training demonstrations of `dataset` (a spec `Dataset`), checked and limited; with
+    a `budget` (dart.data.length), too-long ones are dropped or truncated and counted."""
     raw = _training_records(dataset, base_dir)
     rows, summary = judge_records(raw.records, raw.fields, verifier, raw.source)
+    if budget is not None:
+        rows, dropped, summary.truncated = fit_rows(rows, budget)
+        summary.skipped[TOO_LONG] += dropped
+        summary.skipped += Counter()  # drop a zero count
+        summary.kept = len(rows)
+        if dropped or summary.truncated:
+            log.warning("%s", summary.line())
     check_bad_fraction(summary, dataset.max_bad_fraction)
     if dataset.limit is not None:
         rows = rows[:dataset.limit]

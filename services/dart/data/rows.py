@@ -8,6 +8,7 @@ rows are bad (the field mapping is probably wrong).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ class LoadSummary:
     read: int = 0
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    truncated: int = 0  # kept, with the solution cut to fit the mapper's prompt limit
 
     @property
     def bad(self) -> int:
@@ -30,11 +32,12 @@ class LoadSummary:
     def line(self) -> str:
         reasons = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common())
         return f"{self.source}: kept {self.kept} of {self.read} rows" + (
-            f"; skipped {self.bad} ({reasons})" if self.bad else "")
+            f"; skipped {self.bad} ({reasons})" if self.bad else "") + (
+            f"; truncated {self.truncated} to fit the mapper's prompt" if self.truncated else "")
 
     def as_dict(self) -> dict:
         return {"source": self.source, "read": self.read, "kept": self.kept,
-                "skipped": dict(self.skipped)}
+                "skipped": dict(self.skipped), "truncated": self.truncated}
 
 
 @dataclass
@@ -106,6 +109,8 @@ def check_bad_fraction(summary: LoadSummary, max_bad_fraction: float) -> None:
 
 def _text(record: dict, name: str | None) -> str | None:
     value = record.get(name) if name else None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON's 1e999 is inf: no question or answer is infinite
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)  # numeric gold answers in Parquet / HF columns
     return (value.strip() or None) if isinstance(value, str) else None

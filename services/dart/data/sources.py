@@ -13,8 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dart.errors import UserError
+from dart.userfiles import existing_path, regular_file
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""A JSON line longer than this is a bad row, skipped without holding it in memory."""
 PVC_PREFIX = "pvc://"
 
 
@@ -29,6 +32,7 @@ def resolve_path(path: str, base_dir: Path | None = None) -> Path:
 
 def detect_format(path: Path, declared: str = "auto") -> str:
     """The declared format, or one decided by the path: a folder is a saved HF dataset."""
+    path = existing_path(path, "data file or saved dataset folder (dataset.file.path)")
     if declared != "auto":
         return declared
     if path.is_dir():
@@ -43,42 +47,103 @@ def detect_format(path: Path, declared: str = "auto") -> str:
 
 def read_records(path: Path, fmt: str, split: str | None = None) -> Iterator[dict | None]:
     """Every record of the file, in order; None for a line that is not a JSON object."""
-    if not path.exists():
-        raise UserError(f"{path}: no such file or folder; check dataset.file.path")
-    readers = {"jsonl": _jsonl, "parquet": _parquet, "hf-disk": _hf_disk}
+    path = existing_path(path, "data file or saved dataset folder (dataset.file.path)")
     if fmt == "hf-disk":
+        if not path.is_dir():
+            raise UserError(f"{path}: format hf-disk needs a datasets.save_to_disk folder, "
+                            "not a file; set dataset.file.format to jsonl or parquet")
         return _hf_disk(path, split)
-    return readers[fmt](path)
+    regular_file(path, f"{fmt} file")
+    return {"jsonl": _jsonl, "parquet": _parquet}[fmt](path)
 
 
 def _jsonl(path: Path) -> Iterator[dict | None]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield _json_object(line)
+    with path.open("rb") as handle:
+        _refuse_utf16(path, handle.read(2))
+        handle.seek(0)
+        for number, line in enumerate(_bounded_lines(handle), start=1):
+            if line is None:
+                yield None  # a line over MAX_LINE_BYTES: one bad row, never in memory
+                continue
+            if number == 1:
+                _refuse_nul_bytes(path, line)
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            text = _utf8(path, number, line)
+            if text.strip():
+                yield _json_object(text)
+
+
+def _bounded_lines(handle) -> Iterator[bytes | None]:
+    """The file's lines, each read with a bound; None stands for a line over the bound."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # skip the rest of the long line
+            line = handle.readline(MAX_LINE_BYTES)
+        yield None
+
+
+def _refuse_utf16(path: Path, start: bytes) -> None:
+    if start in (b"\xff\xfe", b"\xfe\xff"):
+        raise UserError(f"{path} is UTF-16 text; JSONL must be UTF-8: re-save it as UTF-8")
+
+
+def _refuse_nul_bytes(path: Path, line: bytes) -> None:
+    if b"\x00" in line:
+        raise UserError(f"{path} holds NUL bytes (UTF-16 without a byte-order mark, or binary); "
+                        "JSONL must be UTF-8 text: re-save it as UTF-8")
+
+
+def _utf8(path: Path, number: int, line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: line {number} is not UTF-8 (Latin-1 or another encoding?); "
+                        "JSONL must be UTF-8: re-save the file as UTF-8") from None
 
 
 def _json_object(line: str) -> dict | None:
+    """The line's object, or None: not JSON, not an object, nested too deeply for the parser,
+    or an integer too long to convert all count as one bad row."""
     try:
         record = json.loads(line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
     return record if isinstance(record, dict) else None
 
 
 def _parquet(path: Path) -> Iterator[dict]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    yield from pq.read_table(path).to_pylist()
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise UserError(f"{path} is not a readable Parquet file ({_first_line(error)}); check "
+                        "that it was written completely, or set dataset.file.format") from None
+    yield from table.to_pylist()
 
 
 def _hf_disk(path: Path, split: str | None) -> Iterator[dict]:
     import datasets
 
-    loaded = datasets.load_from_disk(str(path))
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError, OSError) as error:
+        raise UserError(f"{path} is not a saved Hugging Face dataset ({_first_line(error)}); "
+                        "give a datasets.save_to_disk folder, a .jsonl or a .parquet file"
+                        ) from None
     if isinstance(loaded, datasets.DatasetDict):
         loaded = _pick_split(path, loaded, split)
     yield from loaded
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def _pick_split(path: Path, splits, split: str | None):

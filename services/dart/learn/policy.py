@@ -20,6 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from dart.config.model_uri import ModelSource
 from dart.config.spec import Learn, MapperModel
+from dart.errors import UserError
 
 
 @dataclass
@@ -71,7 +72,11 @@ def _load_model(source: ModelSource, mapper: MapperModel) -> torch.nn.Module:
     lora = mapper.lora
     config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                         target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    try:
+        return get_peft_model(model, config)
+    except ValueError as error:  # peft: "Target modules {...} not found in the base model"
+        detail = (str(error).strip().splitlines() or ["refused by peft"])[0]
+        raise UserError(f"spec.models.mapper.lora.targetModules: {detail}") from None
 
 
 def build_policy(source: ModelSource, mapper: MapperModel, learn: Learn) -> Policy:

@@ -19,11 +19,12 @@ def learn_stage_done(artifacts: Path) -> bool:
 
 def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,
                     scorer_address: str) -> Path:
+    from dart.data.length import mapper_budget
     from dart.data.load import load_demonstrations
 
     with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator, \
             ScorerClient(scorer_address) as scorer:
-        items = load_demonstrations(spec.dataset, verifier).rows
+        items = load_demonstrations(spec.dataset, verifier, budget=mapper_budget(spec)).rows
         generator.wait_ready()
         scorer.wait_ready()
         source = resolve_model(spec.models.mapper.init or spec.models.target)

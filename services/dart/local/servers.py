@@ -52,13 +52,45 @@ def _wait_ready(process: subprocess.Popen, ready: Path, role: str, log: Path) ->
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not ready.exists():
         if process.poll() is not None:
-            tail = log.read_text()[-2000:] if log.exists() else ""
-            raise UserError(f"the {role} server exited with code {process.returncode}:\n{tail}")
+            raise UserError(f"the {role} server exited with code {process.returncode} before it "
+                            f"was ready: {_last_line(log)}; see {log}")
         if time.monotonic() > deadline:
             raise UserError(f"the {role} server did not become ready in {READY_TIMEOUT_S:.0f} s;"
                             f" see {log}")
         time.sleep(0.2)
     return f"127.0.0.1:{json.loads(ready.read_text())['port']}"
+
+
+class ServerDied(UserError):
+    """A local inference server exited while the stage was using it."""
+
+
+def _died(started: list, workdir: Path) -> str:
+    """One sentence for the first started server that is no longer running, or ''."""
+    for process, _, role in started:
+        code = process.poll()
+        if code is None:
+            continue
+        how = (f"was killed by {_signal_name(-code)}" if code < 0
+               else f"exited with code {code}")
+        hint = " (SIGKILL: often the out-of-memory killer)" if code == -signal.SIGKILL else ""
+        return (f"the local {role} server (pid {process.pid}) {how}{hint} while in use; "
+                f"see {workdir / f'{role}.log'}, then run the command again to resume")
+    return ""
+
+
+def _last_line(log: Path) -> str:
+    """The server's own last words: its `error: ...` line when it refused its options."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    last = next((line for line in reversed(lines) if line.strip()), "no output")
+    return last.removeprefix("error: ")[:500]
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
@@ -83,7 +115,17 @@ def _serving(roles: list[tuple[str, str]], workdir: Path) -> Iterator[tuple[str,
             process, ready = _start(role, model, workdir)
             processes.append(process)
             started.append((process, ready, role))
-        yield tuple(_wait_ready(p, r, role, workdir / f"{role}.log") for p, r, role in started)
+        addresses = tuple(_wait_ready(p, r, role, workdir / f"{role}.log")
+                          for p, r, role in started)
+        try:
+            yield addresses
+        except Exception as error:
+            # A server killed under us (the OOM killer, kill -9) reaches the caller as a
+            # failed call (UNAVAILABLE after the client's retries); name the death instead.
+            died = _died(started, workdir)
+            if died:
+                raise ServerDied(died) from error
+            raise
     finally:
         for process in processes:
             _stop(process)

@@ -46,12 +46,24 @@ def reward_rewrites(
     checker: AnswerChecker, config: Reward,
 ) -> list[RewardBreakdown]:
     """The reward of `texts[i]` as a rewrite of demonstration `owners[i]`."""
-    scores = scorer.score([(o["question"], t) for o, t in zip(owners, texts, strict=True)])
+    rewrite_logprobs = _rewrite_logprobs(scorer, owners, texts)
     expert_logprobs = experts.get(owners)
     answers = check_answers(checker, texts, [o["answer"] for o in owners])
     return [
-        score_rewrite(config, ScoredRewrite(text, [float(x) for x in score.logprobs],
-                                            owner["solution"], expert), answer)
-        for owner, text, score, expert, answer
-        in zip(owners, texts, scores, expert_logprobs, answers, strict=True)
+        score_rewrite(config, ScoredRewrite(text, logprobs, owner["solution"], expert), answer)
+        for owner, text, logprobs, expert, answer
+        in zip(owners, texts, rewrite_logprobs, expert_logprobs, answers, strict=True)
     ]
+
+
+def _rewrite_logprobs(scorer: Scorer, owners: Sequence[dict], texts: Sequence[str]
+                      ) -> list[list[float]]:
+    """Target log-probs of each rewrite. A blank rewrite (an untrained mapper's stop token
+    first) is a bad rewrite, not a scoring error: it is not sent (the scorer refuses empty
+    completions) and gets no tokens, which the reward clips to the floor and gates."""
+    wanted = [i for i, text in enumerate(texts) if text.strip()]
+    scores = scorer.score([(owners[i]["question"], texts[i]) for i in wanted]) if wanted else []
+    logprobs: list[list[float]] = [[] for _ in texts]
+    for i, score in zip(wanted, scores, strict=True):
+        logprobs[i] = [float(x) for x in score.logprobs]
+    return logprobs

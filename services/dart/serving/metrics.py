@@ -84,6 +84,10 @@ class MetricsServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def close(self) -> None:
+        """Release the port of a server that was never started."""
+        self._httpd.server_close()
+
 
 def _handler_for(server: MetricsServer, registry: CollectorRegistry):
     class Handler(BaseHTTPRequestHandler):

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from dart.config import limits as spec_limits
 from dart.serving.errors import invalid_argument
 
 
@@ -17,10 +18,11 @@ from dart.serving.errors import invalid_argument
 class ServingLimits:
     """Per-server limits, reported by Info so clients can chunk and validate up front."""
 
-    max_items_per_request: int = 256
-    max_n: int = 16
-    max_tokens: int = 1024
-    max_input_tokens: int = 2048
+    # The defaults are the spec's limits (dart.config.limits): a valid DartRun fits them.
+    max_items_per_request: int = spec_limits.MAX_ITEMS_PER_REQUEST
+    max_n: int = spec_limits.MAX_SAMPLES_PER_PROMPT
+    max_tokens: int = spec_limits.MAX_NEW_TOKENS
+    max_input_tokens: int = spec_limits.MAX_INPUT_TOKENS
     # Dynamic batching: rows per forward batch, and how long the first row waits for company.
     max_batch_rows: int = 32
     max_wait_ms: float = 5.0
@@ -84,6 +86,15 @@ def check_sampling(params: SamplingParams, limits: ServingLimits) -> None:
 def check_text(text: str, *, what: str, index: int) -> None:
     if not text.strip():
         raise invalid_argument(f"{what} {index} is empty")
+
+
+def check_text_size(text: str, *, what: str, index: int, limits: ServingLimits) -> None:
+    """Cheap, before tokenization: text this long cannot fit the token limit."""
+    limit = limits.max_input_tokens * spec_limits.CHARS_PER_TOKEN_BOUND
+    if len(text) > limit:
+        raise invalid_argument(
+            f"{what} {index} has {len(text):,} characters, over the limit of {limit:,} "
+            f"({limits.max_input_tokens} tokens); shorten it")
 
 
 def check_input_length(n_tokens: int, *, what: str, index: int, limits: ServingLimits) -> None:

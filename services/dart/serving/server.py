@@ -22,6 +22,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from dart.config.limits import MAX_REQUEST_BYTES
+from dart.errors import UserError
 from dart.protos_gen import inference_pb2_grpc as pb_grpc
 from dart.serving.backends import create_backend
 from dart.serving.metrics import MetricsServer, ServerMetrics
@@ -57,22 +59,47 @@ class InferenceServer:
         self.backend = None
 
     async def start(self) -> None:
-        """Load the model, then open both ports; the ready file comes last."""
+        """Load the model, then open both ports; the ready file comes last. A port that cannot
+        be bound is one sentence, and nothing started is left running."""
         opts = self.options
-        self.backend = await create_backend(opts.role, opts.model, opts.backend, opts.limits,
-                                            self.metrics.batch_hooks())
-        self._grpc = self._build_grpc_server()
-        self.port = self._grpc.add_insecure_port(f"{opts.host}:{opts.port}")
-        await self._grpc.start()
-        self._http = MetricsServer(self.metrics, opts.host, opts.metrics_port)
-        self._http.start()
-        self.metrics_port = self._http.port
+        self.backend = await load_backend(opts, self.metrics)
+        try:
+            self._open_ports()
+            await self._grpc.start()
+            self._http.start()
+        except BaseException:
+            await self._close_after_failed_start()
+            raise
         for service in ("", SERVICE_NAMES[opts.role]):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         if opts.ready_file:
             write_ready_file(opts.ready_file, self.ready_info())
         log.info("%s serving %s on %s:%d (metrics :%d)", opts.role, opts.model, opts.host,
                  self.port, self.metrics_port)
+
+    def _open_ports(self) -> None:
+        opts = self.options
+        self._grpc = self._build_grpc_server()
+        try:
+            self.port = self._grpc.add_insecure_port(f"{opts.host}:{opts.port}")
+        except RuntimeError:  # grpc says only "Failed to bind"; these are the two causes
+            raise UserError(f"cannot serve gRPC on {opts.host}:{opts.port}: the port is in use "
+                            "or the host is not an address of this machine; choose another "
+                            "--port or --host") from None
+        try:
+            self._http = MetricsServer(self.metrics, opts.host, opts.metrics_port)
+        except OSError as error:
+            raise UserError(f"cannot serve metrics on {opts.host}:{opts.metrics_port} "
+                            f"({error.strerror or error}); choose another --metrics-port or "
+                            "--host") from None
+        self.metrics_port = self._http.port
+
+    async def _close_after_failed_start(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(None)
+        if self._http is not None:
+            self._http.close()
+        await self.backend.close()
 
     def ready_info(self) -> dict:
         return {"port": self.port, "metrics_port": self.metrics_port, "pid": os.getpid(),
@@ -97,8 +124,9 @@ class InferenceServer:
             Path(self.options.ready_file).unlink(missing_ok=True)
 
     def _build_grpc_server(self) -> grpc.aio.Server:
+        # Requests over MAX_REQUEST_BYTES are refused by grpc (RESOURCE_EXHAUSTED) unread.
         server = grpc.aio.server(options=[("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                                          ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)])
+                                          ("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
         if self.options.role == "generator":
             pb_grpc.add_GeneratorServicer_to_server(
                 GeneratorService(self.backend, self.metrics), server)
@@ -117,6 +145,21 @@ def write_ready_file(path: Path, info: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info) + "\n")
     os.replace(tmp, path)
+
+
+async def load_backend(options: ServeOptions, metrics: ServerMetrics):
+    """The role's engine with the model loaded; a model that cannot be loaded (missing or
+    truncated files, tensors that do not match the config) is the user's to fix."""
+    try:
+        return await create_backend(options.role, options.model, options.backend,
+                                    options.limits, metrics.batch_hooks())
+    except UserError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every loader failure means the same here
+        detail = (str(error).strip().splitlines() or [""])[0][:300]
+        raise UserError(f"cannot load the {options.role} model from {options.model} "
+                        f"({type(error).__name__}: {detail}); check that the folder holds a "
+                        "complete save_pretrained model") from None
 
 
 async def serve_until_signal(options: ServeOptions) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from dart.serving.packing import pack_floats, pack_ids
 from dart.serving.requests import SampleRow, SamplingParams, ScoreRow
 
 log = logging.getLogger(__name__)
+VERSION_TAG = re.compile(r"[A-Za-z0-9._:/@+-]{1,128}")
 FINISH_REASONS = {"stop": pb.FINISH_REASON_STOP, "length": pb.FINISH_REASON_LENGTH}
 
 
@@ -63,10 +66,23 @@ def info_response(role: str, backend: Backend) -> pb.InfoResponse:
                          max_batch_rows=limits.max_batch_rows))
 
 
+class TextWorker:
+    """One thread for tokenizing and decoding, off the event loop: a long prompt must not
+    stall health checks or other requests. One thread, because a fast tokenizer shared by
+    concurrent callers can fail with "Already borrowed"."""
+
+    def __init__(self):
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="dart-text")
+
+    async def run(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+
 class GeneratorService(pb_grpc.GeneratorServicer):
     def __init__(self, backend: GeneratorBackend, metrics: ServerMetrics):
         self.backend = backend
         self.metrics = metrics
+        self.text = TextWorker()
         metrics.set_weights(backend.weights_version, "base")
 
     async def Generate(self, request, context):  # noqa: N802 - gRPC's naming
@@ -84,20 +100,18 @@ class GeneratorService(pb_grpc.GeneratorServicer):
             raise RequestRejected("FAILED_PRECONDITION", (
                 f"weights {request.weights_version!r} were asked for but "
                 f"{self.backend.weights_version!r} are loaded"))
-        prompt_ids = self._tokenize_prompts(list(request.prompts), params.max_tokens)
+        prompts = _checked_texts(request.prompts, what="prompt", limits=self.backend.limits)
+        prompt_ids = await self.text.run(self._tokenize_prompts, prompts, params.max_tokens)
         rows = [SampleRow(tuple(ids), params.temperature, params.top_p, params.max_tokens,
                           checks.row_seed(params.seed, i, j))
                 for i, ids in enumerate(prompt_ids) for j in range(params.n)]
         samples, version = await self.backend.generate(rows)
         self.metrics.tokens_in.inc(sum(len(ids) for ids in prompt_ids) * params.n)
         self.metrics.tokens_out.inc(sum(len(s.token_ids) for s in samples))
-        return self._response(prompt_ids, samples, params.n, version)
+        return await self.text.run(self._response, prompt_ids, samples, params.n, version)
 
     def _tokenize_prompts(self, prompts: list[str], max_tokens: int) -> list[list[int]]:
         limits, max_len = self.backend.limits, self.backend.max_model_len
-        checks.check_items(prompts, what="prompt", limits=limits)
-        for i, prompt in enumerate(prompts):
-            checks.check_text(prompt, what="prompt", index=i)
         encoded = self.backend.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         for i, ids in enumerate(encoded):
             checks.check_input_length(len(ids), what="prompt", index=i, limits=limits)
@@ -120,8 +134,9 @@ class GeneratorService(pb_grpc.GeneratorServicer):
         return pb.GenerateResponse(results=results, weights_version=version)
 
     async def _load_weights(self, request: pb.LoadWeightsRequest) -> pb.LoadWeightsResponse:
-        if not request.path or not request.version:
-            raise invalid_argument("LoadWeights needs both a path and a non-empty version tag")
+        if not request.path.strip() or not VERSION_TAG.fullmatch(request.version):
+            raise invalid_argument("LoadWeights needs a path and a non-empty version tag of at "
+                                   "most 128 letters, digits and ._:/@+-")
         started = time.perf_counter()
         try:
             kind = await self.backend.load_weights(Path(request.path), request.version)
@@ -139,6 +154,7 @@ class ScorerService(pb_grpc.ScorerServicer):
     def __init__(self, backend: ScorerBackend, metrics: ServerMetrics):
         self.backend = backend
         self.metrics = metrics
+        self.text = TextWorker()
         metrics.set_weights(backend.weights_version, "base")
 
     async def Score(self, request, context):  # noqa: N802
@@ -148,21 +164,19 @@ class ScorerService(pb_grpc.ScorerServicer):
         return info_response("scorer", self.backend)
 
     async def _score(self, request: pb.ScoreRequest) -> pb.ScoreResponse:
-        rows = self._tokenize_pairs(list(request.pairs))
+        pairs = _checked_pairs(request.pairs, self.backend.limits)
+        rows = await self.text.run(self._tokenize_pairs, pairs)
         scores = await self.backend.score(rows)
         self.metrics.tokens_in.inc(sum(len(row.token_ids) for row in rows))
         self.metrics.tokens_out.inc(sum(len(s) for s in scores))
         return pb.ScoreResponse(results=[_token_scores(row, s) for row, s in zip(rows, scores,
                                                                                  strict=True)])
 
-    def _tokenize_pairs(self, pairs: list[pb.ScorePair]) -> list[ScoreRow]:
+    def _tokenize_pairs(self, pairs: list[tuple[str, str]]) -> list[ScoreRow]:
         limits = self.backend.limits
-        checks.check_items(pairs, what="pair", limits=limits)
         rows = []
-        for i, pair in enumerate(pairs):
-            checks.check_text(pair.prompt, what="prompt of pair", index=i)
-            checks.check_text(pair.completion, what="completion of pair", index=i)
-            ids, start = chat_score_tokens(self.backend.tokenizer, pair.prompt, pair.completion)
+        for i, (prompt, completion) in enumerate(pairs):
+            ids, start = chat_score_tokens(self.backend.tokenizer, prompt, completion)
             limit = min(limits.max_input_tokens, self.backend.max_model_len)
             if len(ids) > limit:
                 raise invalid_argument(
@@ -170,6 +184,29 @@ class ScorerService(pb_grpc.ScorerServicer):
                     f"{limit}")
             rows.append(ScoreRow(tuple(ids), start))
         return rows
+
+
+def _checked_texts(texts, *, what: str, limits) -> list[str]:
+    """The request's texts, refused before any tokenizer sees them: the count first (without
+    reading a text), then each one's emptiness and size in characters."""
+    checks.check_items(texts, what=what, limits=limits)
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        checks.check_text(text, what=what, index=i)
+        checks.check_text_size(text, what=what, index=i, limits=limits)
+    return texts
+
+
+def _checked_pairs(pairs, limits) -> list[tuple[str, str]]:
+    checks.check_items(pairs, what="pair", limits=limits)
+    checked = []
+    for i, pair in enumerate(pairs):
+        texts = (("prompt of pair", pair.prompt), ("completion of pair", pair.completion))
+        for what, text in texts:
+            checks.check_text(text, what=what, index=i)
+            checks.check_text_size(text, what=what, index=i, limits=limits)
+        checked.append((pair.prompt, pair.completion))
+    return checked
 
 
 def _dart_version() -> str:

@@ -47,6 +47,7 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
                          untrained: bool = False, rule: str = "gated") -> dict:
     """`untrained`: rewrite with the generator's initial mapper (the no-rl and grape
     ablations), else with the trained one; `rule`: how a candidate is chosen."""
+    from dart.data.length import mapper_budget
     from dart.data.load import load_demonstrations
 
     weights, shards, dataset = paths(artifacts)
@@ -59,7 +60,7 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
         generator.wait_ready()
         scorer.wait_ready()
         version = _serve_mapper(generator, weights, untrained)
-        items = load_demonstrations(spec.dataset, verifier).rows
+        items = load_demonstrations(spec.dataset, verifier, budget=mapper_budget(spec)).rows
         synthesize_shard(spec, items, shard, tokenizer=tokenizer, generator=generator,
                          scorer=scorer, verifier=verifier, out_dir=shards,
                          mapper_version=version, rule=rule,

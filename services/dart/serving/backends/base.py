@@ -56,20 +56,37 @@ class ScorerBackend(Backend):
 def weights_kind(path: Path) -> str:
     """"lora" or "full" from the folder's marker files; rejects anything else up front so a
     typo costs a clear status, not a half-loaded model."""
+    try:
+        return _marked_kind(path)
+    except (OSError, ValueError) as error:  # too long, a NUL byte, no permission, ...
+        detail = getattr(error, "strerror", None) or str(error)
+        raise RequestRejected("INVALID_ARGUMENT",
+                              f"weights path {_shown(path)} cannot be read ({detail})"
+                              ) from None
+
+
+def _marked_kind(path: Path) -> str:
     if not path.exists():
-        raise RequestRejected("NOT_FOUND", f"weights folder {path} does not exist")
+        raise RequestRejected("NOT_FOUND", f"weights folder {_shown(path)} does not exist")
     if not path.is_dir():
-        raise RequestRejected("FAILED_PRECONDITION", f"weights path {path} is not a folder")
+        raise RequestRejected("FAILED_PRECONDITION", f"weights path {_shown(path)} is not a folder")
     if (path / "adapter_config.json").is_file():
         return "lora"
     if (path / "config.json").is_file():
         return "full"
     raise RequestRejected(
         "FAILED_PRECONDITION",
-        f"{path} holds neither adapter_config.json (a LoRA adapter) nor config.json "
+        f"{_shown(path)} holds neither adapter_config.json (a LoRA adapter) nor config.json "
         "(a full checkpoint)")
 
 
 def load_failure(path: Path, kind: str, error: Exception) -> RequestRejected:
     return RequestRejected("FAILED_PRECONDITION",
-                           f"could not load {kind} weights from {path}: {error}")
+                           f"could not load {kind} weights from {_shown(path)}: "
+                           f"{' '.join(str(error).split())[:500]}")
+
+
+def _shown(path: Path) -> str:
+    """The path as the caller sent it, quoted when it holds anything but plain characters."""
+    text = str(path)[:200]
+    return text if text.isprintable() and text.strip() == text else repr(text)

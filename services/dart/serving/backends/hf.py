@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 import transformers
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoTokenizer
 
 from dart.serving.backends import hf_sampling
 from dart.serving.backends.base import (
@@ -25,6 +25,7 @@ from dart.serving.backends.base import (
     load_failure,
     weights_kind,
 )
+from dart.serving.backends.hf_loading import apply_lora, load_causal_lm
 from dart.serving.batching import DynamicBatcher
 from dart.serving.requests import Sample, SampleRow, ScoreRow, ServingLimits
 
@@ -38,13 +39,6 @@ class WeightsSnapshot:
 
 def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def load_causal_lm(path: str | Path, device: torch.device):
-    """float32 on CPU (scores must match an in-process float32 computation), bf16 on GPU."""
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
-    return model.to(device).eval()
 
 
 class _HFBackend:
@@ -102,11 +96,7 @@ class HFGenerator(_HFBackend, GeneratorBackend):
         checkpoint), as in the vllm backend."""
         if kind == "full":
             return load_causal_lm(path, self.device)
-        from peft import PeftModel
-
-        base = load_causal_lm(base_path, self.device)
-        # Merged, the adapter costs nothing per token and the snapshot is a plain model.
-        return PeftModel.from_pretrained(base, str(path)).merge_and_unload().eval()
+        return apply_lora(load_causal_lm(base_path, self.device), path)
 
     def _run_batch(self, items: list[tuple[WeightsSnapshot, SampleRow]]) -> list[Sample]:
         """Rows queued before and after a swap may share a batch: one pass per snapshot."""
