@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
+from pathlib import Path
 
 QUIET_ENV = {
     "TRANSFORMERS_VERBOSITY": "error",        # info/warning logs of transformers
@@ -23,6 +25,13 @@ QUIET_ENV = {
 
 def _errors_only(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.ERROR
+
+
+def keep_compiled_ops_per_environment() -> None:
+    """DeepSpeed compiles a C++ op on first use (~45 s) into TORCH_EXTENSIONS_DIR, by default
+    one folder per user: two virtual environments then rebuild it for each other on every
+    run. One folder per environment compiles once."""
+    os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(Path(sys.prefix) / "torch_extensions"))
 
 
 def quiet_libraries(verbose: bool = False) -> None:

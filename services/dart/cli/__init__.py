@@ -16,7 +16,7 @@ import sys
 
 from dart import interrupts
 from dart.errors import UserError
-from dart.quiet import quiet_libraries
+from dart.quiet import keep_compiled_ops_per_environment, quiet_libraries
 from dart.serving.errors import InferenceError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user mistakes exit 2 with one line per problem."""
     args = build_parser().parse_args(argv)
     quiet_libraries(verbose=getattr(args, "verbose", False))
+    keep_compiled_ops_per_environment()
     # SIGTERM (kubectl delete, a Job's deadline) unwinds like Ctrl-C: child servers are
     # stopped and files closed. `dart serve` installs its own draining handler over this.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
