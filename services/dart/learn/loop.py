@@ -108,7 +108,7 @@ def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
 
 
 def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
-    """Adapter (or model) to disk, STABLE marker, then the generator swaps to it."""
+    """Adapter (or model) to disk, marked done, then the generator swaps to it."""
     version = f"step-{step}"
     folder = ckpt.publish(paths, version, lambda out: save_weights(policy, out))
     generator.load_weights(str(folder.resolve()), version)
