@@ -14,10 +14,11 @@ from typing import Any
 
 from dart.config.load import SpecError, parse_dartrun
 from dart.config.spec import API_VERSION, KIND
+from dart.plan import Unit
 from dart_operator import jobs, naming, servers
 from dart_operator.pods import RunContext, unknown_node_pools
 from dart_operator.settings import Settings
-from dart_operator.stages import StageState, job_state
+from dart_operator.stages import KIND_OF_UNIT_STAGE, STAGE_KINDS, StageState, combined, job_state
 
 Children = dict[str, dict[str, dict[str, Any]]]
 TERMINAL_PHASES = ("Succeeded", "Failed")
@@ -38,12 +39,21 @@ class Assessment:
     ctx: RunContext | None
     """None when the spec cannot be used (then `failure` says why)."""
     stages: dict[str, StageState]
+    """Per stage condition (learn, synthesize, sft, evaluate): its units' Jobs combined."""
+    units: dict[str, StageState] = field(default_factory=dict)
+    """Per plan unit (dart.plan), in plan order: what its Job says."""
+    launchable: tuple[Unit, ...] = ()
+    """Units not done whose dependencies are: their Jobs should exist."""
+    serving: Unit | None = None
+    """The unit the inference servers are up for (one served unit at a time)."""
+    current_unit: str | None = None
+    """First unit in plan order not yet succeeded."""
     servers_ready: bool = False
     failure: Failure | None = None
     current: str | None = None
-    """First stage not yet succeeded; None when every stage is done."""
+    """Stage condition of the first unit not yet succeeded; None when every unit is done."""
     refused: tuple[str, ...] = ()
-    """Started stages whose inputs the spec has since changed."""
+    """Started units whose inputs the spec has since changed."""
     suspended: bool = False
     start_time: str | None = None
     deadline_left: int | None = None
@@ -71,22 +81,47 @@ def was_terminal(status: dict[str, Any]) -> bool:
     return not (status["phase"] == "Failed" and failed.get("reason") == "InvalidSpec")
 
 
-def observe_stages(children: Children, run_name: str) -> dict[str, StageState]:
+def observe_units(children: Children, run_name: str, units: list[Unit]) -> dict[str, StageState]:
     found = children.get("Job", {})
-    return {s: job_state(found.get(naming.child_name(run_name, s))) for s in jobs.STAGE_ORDER}
+    return {u.name: job_state(found.get(naming.child_name(run_name, u.name))) for u in units}
 
 
-def refused_stages(ctx: RunContext, children: Children) -> tuple[str, ...]:
-    """Started stages whose Job was made from other inputs than the spec now asks for."""
+def observe_stages(units: list[Unit], states: dict[str, StageState]) -> dict[str, StageState]:
+    """Each stage condition from the units that count towards it."""
+    return {kind: combined([states[u.name] for u in units
+                            if KIND_OF_UNIT_STAGE[u.stage] == kind]) for kind in STAGE_KINDS}
+
+
+def observe_jobs(children: Children) -> dict[str, StageState]:
+    """Without a usable spec there is no plan: the run's Jobs by the stage on their label."""
+    found = list(children.get("Job", {}).values())
+    return {kind: combined([job_state(job) for job in found if KIND_OF_UNIT_STAGE.get(
+        job["metadata"].get("labels", {}).get(naming.STAGE_LABEL)) == kind])
+        for kind in STAGE_KINDS}
+
+
+def refused_stages(ctx: RunContext, children: Children, units: list[Unit]) -> tuple[str, ...]:
+    """Started units whose Job was made from other inputs than the spec now asks for."""
     found = children.get("Job", {})
     refused = []
-    for stage in jobs.STAGE_ORDER:
-        job = found.get(naming.child_name(ctx.name, stage))
+    for unit in units:
+        job = found.get(naming.child_name(ctx.name, unit.name))
         stamped = (job or {}).get("metadata", {}).get("annotations", {}).get(
             naming.INPUTS_ANNOTATION)
-        if stamped is not None and stamped != jobs.inputs_hash(ctx.spec, stage):
-            refused.append(stage)
+        if stamped is not None and stamped != jobs.inputs_hash(ctx.spec, unit):
+            refused.append(unit.name)
     return tuple(refused)
+
+
+def launchable_units(units: list[Unit], states: dict[str, StageState]) -> tuple[Unit, ...]:
+    done = {name for name, state in states.items() if state.state == "Succeeded"}
+    return tuple(u for u in units if u.name not in done and set(u.needs) <= done)
+
+
+def serving_unit(launchable: tuple[Unit, ...]) -> Unit | None:
+    """Served units run one at a time, in plan order: the first launchable one has the
+    servers (it keeps them until it is done, since it stays the first)."""
+    return next((u for u in launchable if u.servers), None)
 
 
 def _seconds_between(earlier: str, now: datetime) -> float:
@@ -133,21 +168,29 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
            now: datetime) -> Assessment:
     """Observe, validate and decide: the run's situation at `now`."""
     old = run.get("status") or {}
-    stages = observe_stages(children, run["metadata"]["name"])
     try:
         ctx = parse_context(run, settings)
     except SpecError as error:
-        return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
-                          old_status=old)
+        return Assessment(None, observe_jobs(children),
+                          failure=Failure("InvalidSpec", str(error)), old_status=old)
     start = start_time_of(old, now)
     left = deadline_left(ctx, start, now)
+    units = jobs.units(ctx.spec)
+    states = observe_units(children, ctx.name, units)
+    stages = observe_stages(units, states)
+    launchable = launchable_units(units, states)
+    current = next((u for u in units if states[u.name].state != "Succeeded"), None)
     return Assessment(
         ctx=ctx,
         stages=stages,
+        units=states,
+        launchable=launchable,
+        serving=serving_unit(launchable),
+        current_unit=current.name if current else None,
         servers_ready=servers_ready(ctx, children),
-        failure=first_failure(ctx, stages, children, left),
-        current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
-        refused=refused_stages(ctx, children),
+        failure=first_failure(ctx, states, children, left),
+        current=KIND_OF_UNIT_STAGE[current.stage] if current else None,
+        refused=refused_stages(ctx, children, units),
         suspended=ctx.spec.suspend,
         start_time=start,
         deadline_left=left,

@@ -13,7 +13,7 @@ from typing import Any
 
 from dart_operator import jobs
 from dart_operator.assess import Assessment, Children
-from dart_operator.stages import CONDITION_OF_STAGE
+from dart_operator.stages import CONDITION_OF_STAGE, KIND_OF_UNIT_STAGE
 
 CONDITION_TYPES = ("Ready", "ServersReady", *CONDITION_OF_STAGE.values(), "Suspended",
                    "Failed", "SpecRefused")
@@ -51,16 +51,21 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
         return condition(kind, False, "Suspended", "the run is suspended; resumes here")
     if state.state != "NotStarted":
         return condition(kind, False, state.reason or state.state, state.message or "")
-    waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
+    waiting = stage == a.current and _serves(a, stage) and not a.servers_ready
     if waiting and not a.failure:
         return condition(kind, False, "WaitingForServers", "waiting for the servers to be ready")
     return condition(kind, False, "NotStarted", f"stage {stage} has not started")
 
 
+def _serves(a: Assessment, stage: str) -> bool:
+    """Whether the unit the servers are up for counts towards this stage condition."""
+    return a.serving is not None and KIND_OF_UNIT_STAGE[a.serving.stage] == stage
+
+
 def servers_condition(a: Assessment) -> dict[str, Any]:
     if a.failure and a.failure.reason == "ModelLoadFailed":
         return condition("ServersReady", False, "ModelLoadFailed", a.failure.message)
-    needed = a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+    needed = a.serving is not None and not (a.failure or a.suspended)
     if not needed:  # reported as decided, even while the deletion is still under way
         return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
     if a.servers_ready:
@@ -103,11 +108,11 @@ def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None) 
 
 def progress_of(a: Assessment, learner: dict[str, Any] | None) -> dict[str, Any] | None:
     """Learn: the learner's own report (kept between polls); synthesize: shards done."""
-    if a.current == "learn":
+    if a.current_unit == jobs.PROGRESS_UNIT:
         old = a.old_status
         return learner or (old.get("progress") if old.get("stage") == "learn" else None)
-    if a.current == "synthesize" and a.ctx:
-        done, total = a.stages["synthesize"].succeeded_pods, a.ctx.spec.synthesize.shards
+    if a.current == "synthesize" and a.ctx and a.current_unit:
+        done, total = a.units[a.current_unit].succeeded_pods, a.ctx.spec.synthesize.shards
         return {"step": done, "total": total, "percent": int(100 * done / total)}
     if a.current is None:
         return {"percent": 100}

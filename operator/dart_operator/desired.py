@@ -42,11 +42,14 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base.append(claim)
     if a.failure or a.suspended or a.current is None:
         return base
-    if a.current in jobs.SERVED_STAGES:
-        base += servers.server_children(ctx)
+    if a.serving is not None:  # served units first, one at a time; the rest waits for their GPUs
+        base += servers.server_children(ctx, f"{a.serving.servers}/{a.serving.arm}")
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
-    return base + jobs.stage_children(ctx, a.current, a.deadline_left)
+        return base + jobs.stage_children(ctx, a.serving, a.deadline_left)
+    # every unit whose inputs are done: the SFT arms and seeds side by side
+    return base + [obj for unit in a.launchable
+                   for obj in jobs.stage_children(ctx, unit, a.deadline_left)]
 
 
 def drifted(want: dict[str, Any], live: dict[str, Any]) -> bool:
@@ -73,7 +76,7 @@ def stopped_jobs(a: Assessment) -> list[Ref]:
     if not (a.suspended or a.failure):
         return []
     assert a.ctx is not None
-    return [("Job", naming.child_name(a.ctx.name, s)) for s, st in a.stages.items() if st.active]
+    return [("Job", naming.child_name(a.ctx.name, u)) for u, st in a.units.items() if st.active]
 
 
 def expired(a: Assessment, children: Children, now: datetime) -> list[Ref]:

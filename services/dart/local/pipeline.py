@@ -47,7 +47,7 @@ def _synthesize_progress():
 
 
 @contextlib.contextmanager
-def _servers_for(spec: DartRunSpec, out: Path, unit: Unit) -> Iterator[tuple[str | None, ...]]:
+def servers_for(spec: DartRunSpec, out: Path, unit: Unit) -> Iterator[tuple[str | None, ...]]:
     from dart.local.servers import local_servers, local_target_generator
 
     workdir = Artifacts(out).servers(unit.arm)
@@ -74,7 +74,7 @@ class _Servers:
         self.close()  # units without servers run with none alive (SFT needs the memory)
         if unit.servers is None:
             return None, None
-        self.addresses = self.stack.enter_context(_servers_for(self.spec, self.out, unit))
+        self.addresses = self.stack.enter_context(servers_for(self.spec, self.out, unit))
         self.key = key
         return self.addresses
 
