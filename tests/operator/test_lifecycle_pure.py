@@ -79,12 +79,16 @@ def test_stages_run_in_order_and_servers_go_when_no_stage_needs_them():
     sim.step()
     assert sim.names("Deployment") == set()
     assert sim.names("Service") == {"demo-learn"}
-    assert "demo-sft" in sim.names("Job")
+    assert {"demo-sft-dart-0", "demo-sft-original-0"} <= sim.names("Job")
     assert sim.condition("ServersReady")["reason"] == "NotNeeded"
-    sim.job_done("sft")
+    sim.job_done("sft-dart-0")
+    sim.job_done("sft-original-0")
     sim.step()
     assert sim.condition("FineTuned")["status"] == "True"
     sim.job_done("evaluate")
+    sim.step()
+    assert sim.names("Job") >= {"demo-report"}  # the report follows the evaluation
+    sim.job_done("report")
     status = sim.step()
     assert status["phase"] == "Succeeded" and status["completionTime"]
     assert sim.condition("Ready")["status"] == "True"
@@ -234,8 +238,10 @@ def test_ttl_removes_children_but_keeps_the_artifacts():
     sim.step()
     sim.servers_available()
     sim.step()
-    for stage in ("learn", "synthesize", "sft", "evaluate"):
-        sim.job_done(stage)
+    for units in (["learn"], ["synthesize"], ["sft-dart-0", "sft-original-0"], ["evaluate"],
+                  ["report"]):
+        for unit in units:
+            sim.job_done(unit)
         sim.step()
     assert sim.run["status"]["phase"] == "Succeeded"
     sim.step(minutes=30)
