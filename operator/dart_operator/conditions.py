@@ -13,12 +13,13 @@ from typing import Any
 
 from dart_operator import jobs
 from dart_operator.assess import Assessment, Children
+from dart_operator.results import report_summary
 from dart_operator.stages import CONDITION_OF_STAGE, KIND_OF_UNIT_STAGE
 
 CONDITION_TYPES = ("Ready", "ServersReady", *CONDITION_OF_STAGE.values(), "Suspended",
                    "Failed", "SpecRefused")
 MANAGED_FIELDS = ("observedGeneration", "phase", "stage", "conditions", "progress", "restarts",
-                  "artifacts", "startTime", "completionTime")
+                  "artifacts", "startTime", "completionTime", "results")
 """Status keys the operator owns; anything else in status (kopf's own) is left alone."""
 
 
@@ -175,6 +176,8 @@ def build_status(a: Assessment, children: Children, generation: int, now: dateti
         "artifacts": {"claim": a.ctx.claim, "path": "/"} if a.ctx else None,
         "startTime": a.start_time,
         "completionTime": (old.get("completionTime") or rfc3339(now)) if finished else None,
+        # kept once read: the report's pod goes with its Job (TTL), the findings stay
+        "results": report_summary(children.get("Pod", {})) or old.get("results"),
     }
 
 

@@ -24,6 +24,7 @@ DISTRIBUTED_STAGES = ("learn", "direct-rl", "sft")
 RENDEZVOUS_PORT = 29500
 STAGE_ORDER = STAGE_KINDS
 """The stage conditions, in pipeline order."""
+TERMINATION_LOG = "/dev/termination-log"
 PROGRESS_UNIT = "learn"
 """The unit whose learner the operator polls for progress (the mapper's)."""
 
@@ -60,6 +61,8 @@ def stage_command(ctx: RunContext, unit: Unit | str) -> list[str]:
         command += ["--scorer", servers.address(ctx, "scorer")]
     if unit.name == PROGRESS_UNIT:  # reward, KL, tokens/s for the PodMonitor and the dashboard
         command += ["--metrics-port", str(servers.METRICS_PORT)]
+    if unit.stage == "report":  # the operator reads the findings from here (dart_operator.results)
+        command += ["--summary-file", TERMINATION_LOG]
     return command
 
 

@@ -43,7 +43,7 @@ def test_each_ablation_writes_its_own_adapted_data(ablation_run, arm):
 
 
 def test_no_penalties_learns_its_own_mapper_and_the_report_shows_the_hacking(ablation_run):
-    assert (ablation_run / "ablations/no-penalties/learn/weights/final/STABLE").exists()
+    assert (ablation_run / "ablations/no-penalties/learn/weights/final/DONE").exists()
     report = (ablation_run / "report/report.md").read_text()
     assert "## Reward hacking without penalties" in report
     assert "| no-penalties |" in report and "length ratio" in report

@@ -20,7 +20,7 @@ from dart.errors import UserError
 # Modules under dart.cli, in the order `dart --help` lists them.
 COMMAND_MODULES = (
     "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "unit",
-    "tiny_models",
+    "status", "tiny_models",
 )
 
 

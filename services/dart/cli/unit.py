@@ -29,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="artifacts folder")
     parser.add_argument("--shard", help="INDEX/COUNT: one synthesize shard (default: all)")
     parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    parser.add_argument("--summary-file", type=Path, help="report: also write the results "
+                        "summary here (a Job's /dev/termination-log, read by the operator)")
     add_server_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -44,13 +46,25 @@ def find_unit(spec, name: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from dart.local.units import run_unit, unit_done
+    from dart.local.units import unit_done
 
     spec = load_dartrun(args.config).spec
     unit = find_unit(spec, args.name)
     if unit_done(spec, args.artifacts, unit):
         print(f"{unit.name}: already done; skipping")
         return 0
+    _run(spec, unit, args)
+    if args.summary_file and unit.stage == "report":
+        from dart.local.units import write_summary
+
+        write_summary(args.artifacts, args.summary_file)
+    print(f"{unit.name}: done")
+    return 0
+
+
+def _run(spec, unit, args: argparse.Namespace) -> None:
+    from dart.local.units import run_unit
+
     if args.metrics_port:
         from prometheus_client import start_http_server
 
@@ -67,5 +81,3 @@ def run(args: argparse.Namespace) -> int:
 
         with servers_for(spec, args.artifacts, unit) as (generator, scorer):
             run_unit(spec, args.artifacts, unit, generator, scorer, shards)
-    print(f"{unit.name}: done")
-    return 0

@@ -30,6 +30,7 @@ PRINTER_COLUMNS = [
     {"name": "Stage", "type": "string", "jsonPath": ".status.stage"},
     {"name": "Progress", "type": "integer", "jsonPath": ".status.progress.percent"},
     {"name": "Reward", "type": "number", "jsonPath": ".status.progress.rewardMean"},
+    {"name": "Result", "type": "string", "jsonPath": ".status.results.headline"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
 

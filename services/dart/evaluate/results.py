@@ -6,7 +6,9 @@
      "curves":   {arm: [{"step": .., "tokens_trained": .., "flops": compute spent so far,
                          "accuracy": {set: ..}}, ...]},                 # first seed
      "costs":    {arm: see dart.evaluate.costs},
-     "examples": {arm: {set: [{question, gold, prediction, correct}, ...]}}}   # first seed
+     "examples": {arm: {set: [{question, gold, prediction, correct}, ...]}},   # first seed
+     "summary":  dart.config.status.ResultsSummary: per arm and set mean, std and seeds,
+                 the oracle-gap headline, the verdict (a DartRun's status.results too)}
 
 Arms are named as in the spec (`dart`, `sft-original`, `sft-oracle`, `direct-rl`, ablations).
 """
@@ -20,6 +22,7 @@ from dart.arms import DIRECT_RL, evaluated_arms, sft_arms
 from dart.artifacts import Artifacts, read_json
 from dart.config.spec import DartRunSpec
 from dart.evaluate.costs import arm_costs
+from dart.summary import summarize
 
 
 def combine_seeds(per_seed: list[dict[str, dict]]) -> dict[str, dict]:
@@ -92,4 +95,5 @@ def assemble_results(spec: DartRunSpec, artifacts: Path, runs: dict[str, dict]) 
         costs = results["costs"][arm]
         results["curves"][arm] = (with_flops(sft_curve(artifacts, arm, runs), costs)
                                   if arm in sft_arms(spec) else rl_curve(costs, spec, runs))
+    results["summary"] = summarize(results["models"]).model_dump(mode="json")
     return results

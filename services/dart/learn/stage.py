@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dart.artifacts import LearnPaths, is_done
+from dart.artifacts import Artifacts, is_done
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.learn.loop import LearnerServices, train
@@ -14,7 +14,7 @@ from dart.verify import verifier_for
 
 
 def learn_stage_done(artifacts: Path) -> bool:
-    return is_done(LearnPaths(Path(artifacts) / "learn").final)
+    return is_done(Artifacts(artifacts).learn().final)
 
 
 def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,

@@ -6,11 +6,12 @@ only by the unit that needs them: a report does not load torch."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from dart.arms import ablation_spec
-from dart.artifacts import Artifacts
+from dart.artifacts import Artifacts, read_json
 from dart.config.spec import DartRunSpec
 from dart.plan import Unit
 
@@ -84,3 +85,27 @@ def run_unit(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None = N
         from dart.report.markdown import write_report
 
         write_report(out)
+
+
+SUMMARY_BYTES = 4096
+"""A container's termination message holds at most 4096 bytes: where the operator reads
+the summary from (it cannot read the artifacts volume)."""
+
+
+def _compact(summary: dict) -> str:
+    return json.dumps(summary, separators=(",", ":"))
+
+
+def write_summary(out: Path, path: Path) -> str:
+    """The results summary (evaluate/results.json's), compact, into `path`. What would not
+    fit a termination message is left out: first the seed lists, then the per-arm table
+    (the headline and verdict always stay; report/ has everything)."""
+    summary = read_json(Artifacts(out).results)["summary"]
+    if len(_compact(summary).encode()) > SUMMARY_BYTES:
+        for scores in summary["arms"].values():
+            for score in scores.values():
+                score["seeds"] = []
+    if len(_compact(summary).encode()) > SUMMARY_BYTES:
+        summary["arms"] = {}
+    path.write_text(_compact(summary))
+    return _compact(summary)
