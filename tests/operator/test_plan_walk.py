@@ -126,3 +126,31 @@ def test_edits_to_any_section_a_started_sft_unit_reads_are_refused(edit):
     assert jobs.inputs_hash(before, unit) != jobs.inputs_hash(after, unit)
     learn = next(u for u in jobs.units(before) if u.name == "learn")
     assert jobs.inputs_hash(before, learn) == jobs.inputs_hash(after, learn)
+
+
+@pytest.mark.parametrize("edit", [
+    {"arms": ["sft-original", "direct-rl"]},                  # compare: drop the oracle arm
+    {"ablations": ["no-rl", "grape"]},
+])
+def test_a_compare_edit_after_sft_started_is_refused_and_starts_nothing(edit):
+    """Before the plan, the sft Job's fingerprint left compare out: such an edit went
+    through and a run's results silently mixed two specs."""
+    sim = Sim(make_run(EVERYTHING), SETTINGS)
+    for _ in range(100):
+        sim.step()
+        if any(n.startswith("demo-sft-") for n in sim.names("Job")):
+            break
+        for obj in sim.children.get("Deployment", {}).values():
+            obj["status"] = {"observedGeneration": 1, "availableReplicas": 1}
+        for name, job in sim.children.get("Job", {}).items():
+            if not job.get("status"):
+                sim.job_done(name.removeprefix("demo-"))
+    jobs_before = sim.names("Job")
+    sim.run["spec"]["compare"] = {**sim.run["spec"]["compare"], **edit}
+    sim.step()
+    refused = sim.condition("SpecRefused")
+    assert refused["status"] == "True" and "sft-dart-0" in refused["message"]
+    assert "learn," not in refused["message"]  # learn does not read compare
+    sim.job_done("sft-dart-0")
+    sim.step()
+    assert sim.names("Job") == jobs_before and not sim.last_plan.create

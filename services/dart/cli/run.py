@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from dart.artifacts import atomic_write_text
 from dart.config.load import load_dartrun
 from dart.errors import UserError
 
@@ -48,5 +49,4 @@ def _pin_spec(out: Path, document: dict) -> None:
             raise UserError(f"{out} holds a run of a different spec ({pinned}); "
                             "use another --out or delete that folder")
         return
-    out.mkdir(parents=True, exist_ok=True)
-    pinned.write_text(yaml.safe_dump(document, sort_keys=False))
+    atomic_write_text(pinned, yaml.safe_dump(document, sort_keys=False))
