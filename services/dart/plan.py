@@ -39,10 +39,6 @@ _OWN_READS = {
     "evaluate": (*_MODEL_INPUTS, "evaluate", "compare"),
     "report": ("evaluate", "compare"),
 }
-SERVERS_OF_STAGE = {"learn": "mapper", "synthesize": "mapper", "direct-rl": "target"}
-"""Inference servers a stage talks to: `mapper` (generator = the mapper being learnt, scorer
-= the target), `untrained` (a fresh generator that never loaded weights, scorer) or `target`
-(a generator sampling the target, no scorer)."""
 RESOURCES_OF_STAGE = {"learn": "learn", "direct-rl": "learn", "synthesize": "synthesize",
                       "sft": "sft", "evaluate": "evaluate", "report": "evaluate"}
 
@@ -66,7 +62,9 @@ class Unit:
     resources: str = "evaluate"
     """The `spec.resources` component its pods get (learn = the learner's)."""
     servers: str | None = None
-    """The inference servers it needs (SERVERS_OF_STAGE), None for none."""
+    """The inference servers it talks to: `mapper` (generator = the arm's mapper, learnt or
+    loaded; scorer = the target), `untrained` (a fresh generator that never loaded weights,
+    and the scorer), `target` (a generator sampling the target, no scorer), or None."""
     shards: int = 1
     """Independent completions (synthesize: one per shard)."""
     rule: str = "gated"
@@ -146,8 +144,3 @@ def fingerprint(spec: DartRunSpec, unit: Unit) -> str:
 
 def by_name(units: list[Unit]) -> dict[str, Unit]:
     return {unit.name: unit for unit in units}
-
-
-def ready(units: list[Unit], finished: set[str], started: set[str]) -> list[Unit]:
-    """Units not started yet whose dependencies have all finished."""
-    return [u for u in units if u.name not in started and set(u.needs) <= finished]
