@@ -61,6 +61,7 @@ def run_unit(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None = N
     if unit.stage == "learn":
         from dart.learn.stage import run_learn_stage
 
+        _log(f"{unit.name}: GRPO on the mapper")
         run_learn_stage(stage_spec, variant_root(out, unit), generator, scorer)
     elif unit.stage == "synthesize":
         from dart.synthesize.stage import run_synthesize_stage
@@ -72,6 +73,9 @@ def run_unit(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None = N
     elif unit.stage == "direct-rl":
         from dart.learn.direct_rl import run_direct_rl_stage
 
+        learn = spec.learn
+        _log(f"direct-rl: GRPO on the target with the correctness reward, {learn.steps} steps "
+             f"x {learn.batch_size} questions x {learn.group_size} samples")
         run_direct_rl_stage(spec, out, generator)
     elif unit.stage == "sft":
         from dart.sft.stage import run_sft_unit
