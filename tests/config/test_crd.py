@@ -150,7 +150,8 @@ def test_defaults_in_crd_match_the_models():
 
 def test_printer_columns_point_at_status_fields():
     columns = crd()["spec"]["versions"][0]["additionalPrinterColumns"]
-    assert [c["name"] for c in columns] == ["Phase", "Stage", "Progress", "Reward", "Age"]
+    assert [c["name"] for c in columns] == ["Phase", "Stage", "Progress", "Reward", "Result",
+                                            "Age"]
     status = schema()["properties"]["status"]
     for column in columns[:-1]:
         node = {"properties": {"status": status}}
