@@ -20,7 +20,8 @@ from dart.quiet import quiet_libraries
 
 # Modules under dart.cli, in the order `dart --help` lists them.
 COMMAND_MODULES = (
-    "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "tiny_models",
+    "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "unit",
+    "status", "tiny_models",
 )
 
 

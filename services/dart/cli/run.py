@@ -4,7 +4,8 @@
     dart run examples/01-quickstart.yaml --out /tmp/q    # elsewhere
 
 Starts the generator and scorer servers as child processes on free loopback ports, runs
-learn -> synthesize -> sft -> evaluate, and writes OUT/report/report.md. Run the same command
+every unit of the run's plan (dart.plan: learn, synthesize, ablations, direct-rl, one SFT per
+arm and seed, evaluate) and writes OUT/report/report.md. Run the same command
 again after a crash or Ctrl-C: finished stages are skipped and the learner resumes.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from dart.artifacts import atomic_write_text
 from dart.config.load import load_dartrun
 from dart.errors import UserError
 from dart.report.summary import terminal_summary
@@ -23,7 +25,7 @@ from dart.report.summary import terminal_summary
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "run", help="run learn -> synthesize -> sft -> evaluate -> report locally",
+        "run", help="run every unit of the plan locally, then the report",
         description="Run the whole pipeline on this machine; re-run to resume.")
     parser.add_argument("file", help="DartRun YAML file")
     parser.add_argument("--out", type=Path, help="artifacts folder (default runs/<name>)")
@@ -52,5 +54,4 @@ def _pin_spec(out: Path, document: dict) -> None:
             raise UserError(f"{out} holds a run of a different spec ({pinned}); "
                             "use another --out or delete that folder")
         return
-    out.mkdir(parents=True, exist_ok=True)
-    pinned.write_text(yaml.safe_dump(document, sort_keys=False))
+    atomic_write_text(pinned, yaml.safe_dump(document, sort_keys=False))
