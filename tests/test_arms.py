@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dart.arms import ablation_spec, evaluated_arms, sft_arms
 from dart.config.load import load_dartrun
-from dart.local.pipeline import stage_plan
+from dart.plan import plan
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples/01-quickstart.yaml"
 
@@ -18,15 +18,16 @@ def test_the_quickstart_compares_dart_with_plain_sft_the_oracle_and_direct_rl():
     spec = load_dartrun(QUICKSTART).spec
     assert sft_arms(spec) == ["dart", "sft-original", "sft-oracle"]
     assert evaluated_arms(spec) == ["dart", "sft-original", "sft-oracle", "direct-rl"]
-    assert [name for name, _ in stage_plan(spec)] == [
-        "learn + synthesize", "direct-rl", "sft", "evaluate"]
+    assert [unit.name for unit in plan(spec)] == [
+        "learn", "synthesize", "direct-rl", "sft-dart-0", "sft-dart-1", "sft-original-0",
+        "sft-original-1", "sft-oracle-0", "sft-oracle-1", "evaluate", "report"]
 
 
-def test_ablations_are_sft_arms_with_a_stage_each():
+def test_ablations_are_sft_arms_with_units_of_their_own():
     spec = spec_with(arms=[], ablations=["no-rl", "grape", "no-penalties"])
     assert evaluated_arms(spec) == ["dart", "no-rl", "grape", "no-penalties"]
-    assert [name for name, _ in stage_plan(spec)][1:4] == [
-        "ablation no-rl", "ablation grape", "ablation no-penalties"]
+    assert [unit.name for unit in plan(spec)][2:6] == [
+        "synth-no-rl", "synth-grape", "learn-no-penalties", "synth-no-penalties"]
 
 
 def test_no_penalties_and_grape_reward_without_penalties_no_rl_as_dart():

@@ -17,10 +17,11 @@ import yaml
 
 from dart.config.load import SpecError, parse_dartrun
 from dart.config.spec import API_VERSION, KIND
+from dart.plan import Unit
 from dart_operator import jobs, naming, servers
 from dart_operator.pods import CONFIG_FILE, RunContext, unknown_node_pools
 from dart_operator.settings import Settings
-from dart_operator.stages import StageState, job_state
+from dart_operator.stages import KIND_OF_UNIT_STAGE, STAGE_KINDS, StageState, combined, job_state
 from dart_operator.trouble import Trouble, pod_troubles
 
 Children = dict[str, dict[str, dict[str, Any]]]
@@ -43,15 +44,24 @@ class Assessment:
     ctx: RunContext | None
     """None when the spec cannot be used (then `failure` says why)."""
     stages: dict[str, StageState]
+    """Per stage condition (learn, synthesize, sft, evaluate): its units' Jobs combined."""
+    units: dict[str, StageState] = field(default_factory=dict)
+    """Per plan unit (dart.plan), in plan order: what its Job says."""
+    launchable: tuple[Unit, ...] = ()
+    """Units not done whose dependencies are: their Jobs should exist."""
+    serving: Unit | None = None
+    """The unit the inference servers are up for (one served unit at a time)."""
+    current_unit: str | None = None
+    """First unit in plan order not yet succeeded."""
     servers_ready: bool = False
     failure: Failure | None = None
     current: str | None = None
-    """First stage not yet succeeded; None when every stage is done."""
+    """Stage condition of the first unit not yet succeeded; None when every unit is done."""
     refused: tuple[str, ...] = ()
-    """Started stages whose inputs the spec has since changed."""
+    """Started units whose inputs the spec has since changed."""
     restart_pending: tuple[str, ...] = ()
-    """Running stages whose pods the spec now wants different (image, GPUs, memory...): a
-    Job's pods cannot change, so the edit applies when the stage's Job is next created."""
+    """Running units whose pods the spec now wants different (image, GPUs, memory...): a
+    Job's pods cannot change, so the edit applies when the unit's Job is next created."""
     invalid_edit: str | None = None
     """Why an edit of a started run is unusable; the run goes on with the last accepted spec
     (the one in its ConfigMap) and nothing new starts until the edit is fixed."""
@@ -59,8 +69,10 @@ class Assessment:
     start_time: str | None = None
     deadline_left: int | None = None
     troubles: dict[str, Trouble] = field(default_factory=dict)
-    """Pod-level trouble by component (server name or stage): pull errors, OOM loops,
+    """Pod-level trouble by component (server name or plan unit): pull errors, OOM loops,
     unschedulable pods."""
+    stage_troubles: dict[str, Trouble] = field(default_factory=dict)
+    """Per stage condition, the first trouble of its running units' pods (plan order)."""
     active_seconds: int = 0
     """Unsuspended seconds banked before the current spell (what the deadline counts)."""
     terminal: bool = False
@@ -131,41 +143,76 @@ def was_terminal(status: dict[str, Any]) -> bool:
     return not (status["phase"] == "Failed" and failed.get("reason") == "InvalidSpec")
 
 
-def observe_stages(children: Children, run_name: str) -> dict[str, StageState]:
+def observe_units(children: Children, run_name: str, units: list[Unit]) -> dict[str, StageState]:
     found = children.get("Job", {})
-    return {s: job_state(found.get(naming.child_name(run_name, s))) for s in jobs.STAGE_ORDER}
+    return {u.name: job_state(found.get(naming.child_name(run_name, u.name))) for u in units}
 
 
-def refused_stages(ctx: RunContext, children: Children) -> tuple[str, ...]:
-    """Started stages whose Job was made from other inputs than the spec now asks for."""
+def observe_stages(units: list[Unit], states: dict[str, StageState]) -> dict[str, StageState]:
+    """Each stage condition from the units that count towards it."""
+    return {kind: combined([states[u.name] for u in units
+                            if KIND_OF_UNIT_STAGE[u.stage] == kind]) for kind in STAGE_KINDS}
+
+
+def observe_jobs(children: Children) -> dict[str, StageState]:
+    """Without a usable spec there is no plan: the run's Jobs by the stage on their label."""
+    found = list(children.get("Job", {}).values())
+    return {kind: combined([job_state(job) for job in found if KIND_OF_UNIT_STAGE.get(
+        job["metadata"].get("labels", {}).get(naming.STAGE_LABEL)) == kind])
+        for kind in STAGE_KINDS}
+
+
+def refused_stages(ctx: RunContext, children: Children, units: list[Unit]) -> tuple[str, ...]:
+    """Started units whose Job was made from other inputs than the spec now asks for."""
     found = children.get("Job", {})
     refused = []
-    for stage in jobs.STAGE_ORDER:
-        job = found.get(naming.child_name(ctx.name, stage))
+    for unit in units:
+        job = found.get(naming.child_name(ctx.name, unit.name))
         stamped = (job or {}).get("metadata", {}).get("annotations", {}).get(
             naming.INPUTS_ANNOTATION)
-        if stamped is not None and stamped != jobs.inputs_hash(ctx.spec, stage):
-            refused.append(stage)
+        if stamped is not None and stamped != jobs.inputs_hash(ctx.spec, unit):
+            refused.append(unit.name)
     return tuple(refused)
 
 
-def template_hash(ctx: RunContext, stage: str) -> str:
-    """Fingerprint of the pod template the spec wants for a stage's Job (stamped on it)."""
-    return servers.fingerprint(jobs.job(ctx, stage)["spec"]["template"])
+def template_hash(ctx: RunContext, unit: Unit | str) -> str:
+    """Fingerprint of the pod template the spec wants for a unit's Job (stamped on it)."""
+    return servers.fingerprint(jobs.job(ctx, unit)["spec"]["template"])
 
 
 def restart_pending(ctx: RunContext, children: Children,
-                    stages: dict[str, StageState]) -> tuple[str, ...]:
-    """Active stages whose Job was made with another pod template than the spec asks for."""
+                    units: list[Unit], states: dict[str, StageState]) -> tuple[str, ...]:
+    """Active units whose Job was made with another pod template than the spec asks for."""
     found = children.get("Job", {})
     pending = []
-    for stage, state in stages.items():
-        job = found.get(naming.child_name(ctx.name, stage)) or {}
+    for unit in units:
+        job = found.get(naming.child_name(ctx.name, unit.name)) or {}
         stamped = (job.get("metadata", {}).get("annotations") or {}).get(
             naming.POD_HASH_ANNOTATION)
-        if state.active and stamped and stamped != template_hash(ctx, stage):
-            pending.append(stage)
+        if states[unit.name].active and stamped and stamped != template_hash(ctx, unit):
+            pending.append(unit.name)
     return tuple(pending)
+
+
+def stage_troubles(units: list[Unit], states: dict[str, StageState],
+                   troubles: dict[str, Trouble]) -> dict[str, Trouble]:
+    found: dict[str, Trouble] = {}
+    for unit in units:
+        kind = KIND_OF_UNIT_STAGE[unit.stage]
+        if kind not in found and states[unit.name].active and unit.name in troubles:
+            found[kind] = troubles[unit.name]
+    return found
+
+
+def launchable_units(units: list[Unit], states: dict[str, StageState]) -> tuple[Unit, ...]:
+    done = {name for name, state in states.items() if state.state == "Succeeded"}
+    return tuple(u for u in units if u.name not in done and set(u.needs) <= done)
+
+
+def serving_unit(launchable: tuple[Unit, ...]) -> Unit | None:
+    """Served units run one at a time, in plan order: the first launchable one has the
+    servers (it keeps them until it is done, since it stays the first)."""
+    return next((u for u in launchable if u.servers), None)
 
 
 def _seconds_between(earlier: str, now: datetime) -> float:
@@ -235,33 +282,44 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
            now: datetime) -> Assessment:
     """Observe, validate and decide: the run's situation at `now`."""
     old = run.get("status") or {}
-    stages = observe_stages(children, run["metadata"]["name"])
     invalid_edit = None
     try:
         ctx = parse_context(run, settings)
     except SpecError as error:
         ctx = accepted_context(run, children, settings)
         if ctx is None:
-            return Assessment(None, stages, failure=Failure("InvalidSpec", str(error)),
-                              old_status=old)
+            return Assessment(None, observe_jobs(children),
+                              failure=Failure("InvalidSpec", str(error)), old_status=old)
         invalid_edit = str(error)
     start = start_time_of(old, now, ctx.spec.suspend)
     banked, elapsed = active_clock(old, ctx.spec.suspend, now)
     left = deadline_left(ctx, elapsed)
+    units = jobs.units(ctx.spec)
+    states = observe_units(children, ctx.name, units)
+    stages = observe_stages(units, states)
+    launchable = launchable_units(units, states)
+    current = next((u for u in units if states[u.name].state != "Succeeded"), None)
+    troubles = pod_troubles(children.get("Pod", {}), {
+        u.name: "learner" if u.resources == "learn" else u.resources for u in units})
     return Assessment(
         ctx=ctx,
         stages=stages,
+        units=states,
+        launchable=launchable,
+        serving=serving_unit(launchable),
+        current_unit=current.name if current else None,
         servers_ready=servers_ready(ctx, children),
-        failure=first_failure(ctx, stages, children, left),
-        current=next((s for s, st in stages.items() if st.state != "Succeeded"), None),
-        refused=refused_stages(ctx, children),
+        failure=first_failure(ctx, states, children, left),
+        current=KIND_OF_UNIT_STAGE[current.stage] if current else None,
+        refused=refused_stages(ctx, children, units),
         invalid_edit=invalid_edit,
-        restart_pending=() if invalid_edit else restart_pending(ctx, children, stages),
+        restart_pending=() if invalid_edit else restart_pending(ctx, children, units, states),
         suspended=ctx.spec.suspend,
         start_time=start,
         deadline_left=left,
         active_seconds=banked,
-        troubles=pod_troubles(children.get("Pod", {})),
+        troubles=troubles,
+        stage_troubles=stage_troubles(units, states, troubles),
         terminal=was_terminal(old),
         old_status=old,
     )

@@ -15,12 +15,13 @@ from typing import Any
 
 from dart_operator import jobs, naming
 from dart_operator.assess import Assessment, Children
-from dart_operator.stages import CONDITION_OF_STAGE
+from dart_operator.results import report_summary
+from dart_operator.stages import CONDITION_OF_STAGE, KIND_OF_UNIT_STAGE
 
 CONDITION_TYPES = ("Ready", "ServersReady", *CONDITION_OF_STAGE.values(), "Suspended",
                    "Failed", "SpecRefused")
 MANAGED_FIELDS = ("observedGeneration", "phase", "stage", "conditions", "progress", "restarts",
-                  "artifacts", "startTime", "completionTime", "activeSeconds")
+                  "artifacts", "startTime", "completionTime", "activeSeconds", "results")
 """Status keys the operator owns; anything else in status (kopf's own) is left alone."""
 REFUSAL_REASONS = ("FailedCreate", "FailedUpdate", "FailedDelete")
 
@@ -74,21 +75,26 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
         return condition(kind, True, "Completed", f"stage {stage} finished")
     if stage == a.current and a.suspended and not state.finished:
         return condition(kind, False, "Suspended", "the run is suspended; resumes here")
-    trouble = a.troubles.get(stage)
+    trouble = a.stage_troubles.get(stage)
     if state.state == "Running" and trouble:
         return condition(kind, False, trouble.reason, trouble.message)
     if state.state != "NotStarted":
         return condition(kind, False, state.reason or state.state, state.message or "")
-    waiting = stage == a.current and stage in jobs.SERVED_STAGES and not a.servers_ready
+    waiting = stage == a.current and _serves(a, stage) and not a.servers_ready
     if waiting and not a.failure:
         return condition(kind, False, "WaitingForServers", "waiting for the servers to be ready")
     return condition(kind, False, "NotStarted", f"stage {stage} has not started")
 
 
+def _serves(a: Assessment, stage: str) -> bool:
+    """Whether the unit the servers are up for counts towards this stage condition."""
+    return a.serving is not None and KIND_OF_UNIT_STAGE[a.serving.stage] == stage
+
+
 def servers_condition(a: Assessment) -> dict[str, Any]:
     if a.failure and a.failure.reason == "ModelLoadFailed":
         return condition("ServersReady", False, "ModelLoadFailed", a.failure.message)
-    needed = a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+    needed = a.serving is not None and not (a.failure or a.suspended)
     if not needed:  # reported as decided, even while the deletion is still under way
         return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
     if a.servers_ready:
@@ -104,11 +110,12 @@ def current_trouble(a: Assessment) -> tuple[str, str] | None:
     """Pod-level trouble that holds the current stage back (its servers' or its own)."""
     if a.current is None or a.suspended:
         return None
-    waits_on = [*naming.SERVERS] if a.current in jobs.SERVED_STAGES and not a.servers_ready \
-        else []
-    for component in [*waits_on, a.current]:
+    waits_on = [*naming.SERVERS] if a.serving is not None and not a.servers_ready else []
+    for component in waits_on:
         if trouble := a.troubles.get(component):
             return trouble.reason, trouble.message
+    if trouble := a.stage_troubles.get(a.current):
+        return trouble.reason, trouble.message
     return None
 
 
@@ -124,14 +131,14 @@ def refused_condition(a: Assessment) -> dict[str, Any]:
                    f"nothing new until the edit is fixed or reverted")
         return condition("SpecRefused", True, "InvalidSpec", message)
     if not a.refused and a.restart_pending:
-        message = (f"the pods of running stage(s) {', '.join(a.restart_pending)} differ from "
+        message = (f"the pods of running unit(s) {', '.join(a.restart_pending)} differ from "
                    f"the spec (image, GPUs, memory...); a Job's pods cannot change, so the "
-                   f"edit applies when the stage next starts: suspend and resume to apply it "
+                   f"edit applies when the unit next starts: suspend and resume to apply it "
                    f"now (the learner resumes from its checkpoint)")
         return condition("SpecRefused", False, "AppliesOnRestart", message)
     if not a.refused:
         return condition("SpecRefused", False, "SpecAccepted", "the spec is in effect")
-    message = (f"the spec changed the inputs of already started stage(s) "
+    message = (f"the spec changed the inputs of already started unit(s) "
                f"{', '.join(a.refused)}; revert the change or create a new DartRun")
     return condition("SpecRefused", True, "StartedStageInputsChanged", message)
 
@@ -165,11 +172,11 @@ def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
 
 def progress_of(a: Assessment, learner: dict[str, Any] | None) -> dict[str, Any] | None:
     """Learn: the learner's own report (kept between polls); synthesize: shards done."""
-    if a.current == "learn":
+    if a.current_unit == jobs.PROGRESS_UNIT:
         old = a.old_status
         return learner or (old.get("progress") if old.get("stage") == "learn" else None)
-    if a.current == "synthesize" and a.ctx:
-        done, total = a.stages["synthesize"].succeeded_pods, a.ctx.spec.synthesize.shards
+    if a.current == "synthesize" and a.ctx and a.current_unit:
+        done, total = a.units[a.current_unit].succeeded_pods, a.ctx.spec.synthesize.shards
         return {"step": done, "total": total, "percent": int(100 * done / total)}
     if a.current is None:
         return {"percent": 100}
@@ -235,6 +242,8 @@ def build_status(a: Assessment, children: Children, generation: int, now: dateti
         "startTime": a.start_time,
         "completionTime": (old.get("completionTime") or rfc3339(now)) if finished else None,
         "activeSeconds": a.active_seconds or None,
+        # kept once read: the report's pod goes with its Job (TTL), the findings stay
+        "results": report_summary(children.get("Pod", {})) or old.get("results"),
     }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dart.plan import Unit
 from dart_operator import jobs, naming, servers, storage
 from dart_operator.assess import Assessment, Children, template_hash
 
@@ -42,23 +43,26 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
         base.append(claim)
     if a.failure or a.suspended or a.current is None:
         return base
-    if servers_needed(a):
-        base += servers.server_children(ctx)
+    if servers_needed(a):  # served units first, one at a time; the rest waits for their GPUs
+        assert a.serving is not None
+        base += servers.server_children(ctx, f"{a.serving.servers}/{a.serving.arm}")
         if not a.servers_ready:
             return base  # a learner without servers would only crash-loop
-    return base + [finish_job(a, o) for o in jobs.stage_children(ctx, a.current,
-                                                                   a.deadline_left)]
+        return base + [finish_job(a, a.serving, o)
+                       for o in jobs.stage_children(ctx, a.serving, a.deadline_left)]
+    # every unit whose inputs are done: the SFT arms and seeds side by side
+    return base + [finish_job(a, unit, obj) for unit in a.launchable
+                   for obj in jobs.stage_children(ctx, unit, a.deadline_left)]
 
 
-def finish_job(a: Assessment, obj: dict[str, Any]) -> dict[str, Any]:
+def finish_job(a: Assessment, unit: Unit, obj: dict[str, Any]) -> dict[str, Any]:
     """Jobs carry their pod template's fingerprint, so an edit their pods cannot follow
     (image, GPUs) is seen and reported rather than silently ignored; and the controller that
     runs them when it is not the Job controller (MultiKueue)."""
     if obj["kind"] == "Job":
         assert a.ctx is not None
-        stage = obj["metadata"]["labels"][naming.STAGE_LABEL]
         obj["metadata"].setdefault("annotations", {})[naming.POD_HASH_ANNOTATION] = \
-            template_hash(a.ctx, stage)
+            template_hash(a.ctx, unit)
         if a.ctx.settings.job_managed_by:
             obj["spec"]["managedBy"] = a.ctx.settings.job_managed_by
     return obj
@@ -89,7 +93,7 @@ def stopped_jobs(a: Assessment) -> list[Ref]:
     if not (a.suspended or a.failure):
         return []
     assert a.ctx is not None
-    return [("Job", naming.child_name(a.ctx.name, s)) for s, st in a.stages.items() if st.active]
+    return [("Job", naming.child_name(a.ctx.name, u)) for u, st in a.units.items() if st.active]
 
 
 def expired(a: Assessment, children: Children, now: datetime) -> list[Ref]:
@@ -111,8 +115,8 @@ def existing(children: Children, ref: Ref) -> dict[str, Any] | None:
 
 
 def servers_needed(a: Assessment) -> bool:
-    """The current stage talks to the servers and the run may go on."""
-    return a.current in jobs.SERVED_STAGES and not (a.failure or a.suspended)
+    """A launchable unit talks to the servers and the run may go on."""
+    return a.serving is not None and not (a.failure or a.suspended)
 
 
 def keeping_server_logs(a: Assessment, now: datetime) -> bool:

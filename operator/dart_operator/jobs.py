@@ -1,75 +1,85 @@
-"""One Job per stage: learn, synthesize (Indexed, one completion per shard), sft, evaluate.
+"""One Job per unit of the run's plan (dart.plan): learn, synthesize (Indexed, one completion
+per shard), the ablations' units, direct-rl, one sft per arm and seed, evaluate, report. Each
+runs `dart unit NAME`, the same code `dart run` runs for that unit.
 
-Learn and SFT scale from `spec.resources` alone: several GPUs become one process per GPU
-under torchrun in one pod; several nodes become an Indexed Job whose pods find rank 0
+Learner and SFT units scale from `spec.resources` alone: several GPUs become one process per
+GPU under torchrun in one pod; several nodes become an Indexed Job whose pods find rank 0
 through a headless Service (stable `<job>-<index>.<service>` host names).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from dart.config.spec import DartRunSpec
+from dart.plan import Unit, fingerprint, plan
 from dart_operator import naming, pods, progress, servers
 from dart_operator.pods import ARTIFACTS_DIR, CONFIG_PATH, MAIN_CONTAINER, RunContext
+from dart_operator.stages import STAGE_KINDS
 
 SERVED_STAGES = ("learn", "synthesize")
-"""Stages that talk to the inference servers."""
-DISTRIBUTED_STAGES = ("learn", "sft")
-"""Stages that may span several GPUs and nodes."""
+"""Stage conditions whose units talk to the inference servers (direct-rl counts as learn)."""
+DISTRIBUTED_STAGES = ("learn", "direct-rl", "sft")
+"""Unit stages that may span several GPUs and nodes."""
 RENDEZVOUS_PORT = 29500
-
-# What each stage's outputs depend on: a later stage also depends on everything before it.
-_OWN_INPUTS = {
-    "learn": ("models", "dataset", "verifier", "learn"),
-    "synthesize": ("synthesize",),
-    "sft": ("sft",),
-    "evaluate": ("evaluate",),
-}
-STAGE_ORDER = tuple(_OWN_INPUTS)
+STAGE_ORDER = STAGE_KINDS
+"""The stage conditions, in pipeline order."""
+TERMINATION_LOG = "/dev/termination-log"
+PROGRESS_UNIT = "learn"
+"""The unit whose learner the operator polls for progress (the mapper's)."""
 
 
-def stage_inputs(stage: str) -> tuple[str, ...]:
-    """Spec sections whose change would invalidate the stage's outputs."""
-    upto = STAGE_ORDER[: STAGE_ORDER.index(stage) + 1]
-    return tuple(section for s in upto for section in _OWN_INPUTS[s])
+def units(spec: DartRunSpec) -> list[Unit]:
+    """The run's units, as `dart run` derives them."""
+    return plan(spec)
 
 
-def inputs_hash(spec: DartRunSpec, stage: str) -> str:
-    """Fingerprint of a stage's inputs, stamped on its Job to detect later spec edits."""
-    dumped = spec.model_dump(mode="json", by_alias=False)
-    picked = {section: dumped[section] for section in stage_inputs(stage)}
-    text = json.dumps(picked, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def unit_named(spec: DartRunSpec, unit: Unit | str) -> Unit:
+    """A unit, or the plan's unit of that name."""
+    if isinstance(unit, Unit):
+        return unit
+    found = {u.name: u for u in units(spec)}
+    if unit not in found:
+        raise KeyError(f"the plan has no unit {unit!r}; it has {', '.join(found)}")
+    return found[unit]
 
 
-def stage_command(ctx: RunContext, stage: str) -> list[str]:
-    """`dart <stage> ...` exactly as the workloads expect it."""
-    command = ["dart", stage, "--config", CONFIG_PATH, "--artifacts", ARTIFACTS_DIR]
-    if stage == "synthesize":
-        command += ["--shard", f"$(JOB_COMPLETION_INDEX)/{ctx.spec.synthesize.shards}"]
-    if stage in SERVED_STAGES:
-        command += ["--generator", servers.address(ctx, "generator"),
-                    "--scorer", servers.address(ctx, "scorer")]
-    if stage == "learn":  # reward, KL, tokens/s for the PodMonitor and the dashboard
+def inputs_hash(spec: DartRunSpec, unit: Unit | str) -> str:
+    """Fingerprint of a unit's inputs, stamped on its Job to detect later spec edits."""
+    return fingerprint(spec, unit_named(spec, unit))
+
+
+def stage_command(ctx: RunContext, unit: Unit | str) -> list[str]:
+    """`dart unit NAME ...` exactly as the workloads expect it."""
+    unit = unit_named(ctx.spec, unit)
+    command = ["dart", "unit", unit.name, "--config", CONFIG_PATH, "--artifacts", ARTIFACTS_DIR]
+    if unit.stage == "synthesize":
+        command += ["--shard", f"$(JOB_COMPLETION_INDEX)/{unit.shards}"]
+    if unit.servers:
+        command += ["--generator", servers.address(ctx, "generator")]
+    if unit.servers in ("mapper", "untrained"):
+        command += ["--scorer", servers.address(ctx, "scorer")]
+    if unit.name == PROGRESS_UNIT:  # reward, KL, tokens/s for the PodMonitor and the dashboard
         command += ["--metrics-port", str(servers.METRICS_PORT)]
+    if unit.stage == "report":  # the operator reads the findings from here (dart_operator.results)
+        command += ["--summary-file", TERMINATION_LOG]
     return command
 
 
-def is_distributed(ctx: RunContext, stage: str) -> bool:
-    res = ctx.resources_of(stage)
-    return stage in DISTRIBUTED_STAGES and (res.gpus > 1 or res.nodes > 1)
+def is_distributed(ctx: RunContext, unit: Unit | str) -> bool:
+    unit = unit_named(ctx.spec, unit)
+    res = ctx.resources_of(unit.resources)
+    return unit.stage in DISTRIBUTED_STAGES and (res.gpus > 1 or res.nodes > 1)
 
 
-def launch(ctx: RunContext, stage: str) -> list[str]:
-    """Wrap a distributed stage in torchrun: one process per GPU, rank 0 on index 0."""
-    command = stage_command(ctx, stage)
-    if not is_distributed(ctx, stage):
+def launch(ctx: RunContext, unit: Unit | str) -> list[str]:
+    """Wrap a distributed unit in torchrun: one process per GPU, rank 0 on index 0."""
+    unit = unit_named(ctx.spec, unit)
+    command = stage_command(ctx, unit)
+    if not is_distributed(ctx, unit):
         return command
-    res = ctx.resources_of(stage)
-    job = naming.child_name(ctx.name, stage)
+    res = ctx.resources_of(unit.resources)
+    job = naming.child_name(ctx.name, unit.name)
     rendezvous = [
         "--nnodes", str(res.nodes), "--nproc-per-node", str(max(1, res.gpus)),
         "--node-rank", "$(JOB_COMPLETION_INDEX)",
@@ -94,41 +104,46 @@ def pod_failure_policy() -> dict[str, Any]:
     }
 
 
-def completions(ctx: RunContext, stage: str) -> tuple[int, int]:
-    """(completions, parallelism) of the stage's Job."""
-    if stage == "synthesize":
-        return ctx.spec.synthesize.shards, ctx.spec.synthesize.parallelism
-    if stage in DISTRIBUTED_STAGES:
-        nodes = ctx.resources_of(stage).nodes
+def completions(ctx: RunContext, unit: Unit | str) -> tuple[int, int]:
+    """(completions, parallelism) of the unit's Job."""
+    unit = unit_named(ctx.spec, unit)
+    if unit.stage == "synthesize":
+        return unit.shards, min(unit.shards, ctx.spec.synthesize.parallelism)
+    if unit.stage in DISTRIBUTED_STAGES:
+        nodes = ctx.resources_of(unit.resources).nodes
         return nodes, nodes
     return 1, 1
 
 
-def job_pod(ctx: RunContext, stage: str, labels: dict[str, str]) -> dict[str, Any]:
-    container = pods.main_container(ctx, stage, launch(ctx, stage))
-    if stage == "learn":
+def job_pod(ctx: RunContext, unit: Unit | str, labels: dict[str, str]) -> dict[str, Any]:
+    unit = unit_named(ctx.spec, unit)
+    container = pods.main_container(ctx, unit.resources, launch(ctx, unit))
+    if unit.name == PROGRESS_UNIT:
         container.setdefault("ports", []).append(
             {"name": "metrics", "containerPort": servers.METRICS_PORT})
     container["env"].append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})
-    spec = pods.pod_spec(ctx, stage, [container], "Never")
-    if has_service(ctx, stage):
-        spec["subdomain"] = naming.child_name(ctx.name, stage)
-    if stage == "learn":
-        sidecar = progress.sidecar(pods.image(ctx, stage), ctx.settings.image_pull_policy)
+    spec = pods.pod_spec(ctx, unit.resources, [container], "Never")
+    if has_service(ctx, unit):
+        spec["subdomain"] = naming.child_name(ctx.name, unit.name)
+    if unit.name == PROGRESS_UNIT:
+        sidecar = progress.sidecar(pods.image(ctx, unit.resources),
+                                   ctx.settings.image_pull_policy)
         spec["initContainers"] = [sidecar, *spec.get("initContainers", [])]
     return {"metadata": {"labels": labels}, "spec": spec}
 
 
-def job(ctx: RunContext, stage: str, deadline_seconds: int | None = None) -> dict[str, Any]:
-    """The stage's Job: Indexed (so every pod knows its shard or rank), suspended at creation
+def job(ctx: RunContext, unit: Unit | str, deadline_seconds: int | None = None) -> dict[str, Any]:
+    """The unit's Job: Indexed (so every pod knows its shard or rank), suspended at creation
     when Kueue admits it, stamped with its inputs' fingerprint."""
-    meta = naming.metadata(ctx.run, naming.child_name(ctx.name, stage), stage, stage)
-    meta["annotations"] = {naming.INPUTS_ANNOTATION: inputs_hash(ctx.spec, stage)}
-    template = job_pod(ctx, stage, dict(meta["labels"]))
+    unit = unit_named(ctx.spec, unit)
+    meta = naming.metadata(ctx.run, naming.child_name(ctx.name, unit.name), unit.name,
+                           unit.stage)
+    meta["annotations"] = {naming.INPUTS_ANNOTATION: inputs_hash(ctx.spec, unit)}
+    template = job_pod(ctx, unit, dict(meta["labels"]))
     if ctx.spec.queue_name:  # on the Job only: Kueue admits the Job, not its pods
         meta["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
-    count, parallel = completions(ctx, stage)
+    count, parallel = completions(ctx, unit)
     spec: dict[str, Any] = {
         "completions": count,
         "parallelism": parallel,
@@ -144,33 +159,36 @@ def job(ctx: RunContext, stage: str, deadline_seconds: int | None = None) -> dic
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec}
 
 
-def rendezvous_service(ctx: RunContext, stage: str) -> dict[str, Any]:
+def rendezvous_service(ctx: RunContext, unit: Unit | str) -> dict[str, Any]:
     """Headless Service giving the stage's pods stable names (rendezvous) and, for the
     learner, the address the operator polls progress at. Not-ready pods are listed too:
     ranks must find each other before any of them is ready."""
-    name = naming.child_name(ctx.name, stage)
+    unit = unit_named(ctx.spec, unit)
+    name = naming.child_name(ctx.name, unit.name)
     ports = [{"name": "rendezvous", "port": RENDEZVOUS_PORT}]
-    if stage == "learn":
+    if unit.name == PROGRESS_UNIT:
         ports.append({"name": "progress", "port": progress.PROGRESS_PORT})
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": naming.metadata(ctx.run, name, stage, stage),
+        "metadata": naming.metadata(ctx.run, name, unit.name, unit.stage),
         "spec": {
             "clusterIP": "None",
             "publishNotReadyAddresses": True,
-            "selector": naming.selector(ctx.name, stage),
+            "selector": naming.selector(ctx.name, unit.name),
             "ports": ports,
         },
     }
 
 
-def has_service(ctx: RunContext, stage: str) -> bool:
-    """The learner always has one (progress); SFT only when its ranks must meet."""
-    return stage == "learn" or (stage == "sft" and is_distributed(ctx, stage))
+def has_service(ctx: RunContext, unit: Unit | str) -> bool:
+    """The mapper's learner always has one (progress); others only when ranks must meet."""
+    unit = unit_named(ctx.spec, unit)
+    return unit.name == PROGRESS_UNIT or is_distributed(ctx, unit)
 
 
-def stage_children(ctx: RunContext, stage: str, deadline_seconds: int | None) -> list[dict]:
-    """The Job of a stage, after its headless Service where the stage needs one."""
-    service = [rendezvous_service(ctx, stage)] if has_service(ctx, stage) else []
-    return [*service, job(ctx, stage, deadline_seconds)]
+def stage_children(ctx: RunContext, unit: Unit | str, deadline_seconds: int | None) -> list[dict]:
+    """The Job of a unit, after its headless Service where the unit needs one."""
+    unit = unit_named(ctx.spec, unit)
+    service = [rendezvous_service(ctx, unit)] if has_service(ctx, unit) else []
+    return [*service, job(ctx, unit, deadline_seconds)]

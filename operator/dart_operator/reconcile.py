@@ -23,6 +23,7 @@ from dart_operator.conditions import (
     transitions,
 )
 from dart_operator.desired import Plan, plan
+from dart_operator.jobs import PROGRESS_UNIT
 from dart_operator.kube import CHILD_KINDS, Kube
 from dart_operator.settings import Settings
 from dart_operator.stages import CONDITION_OF_STAGE
@@ -130,9 +131,10 @@ async def fetch_progress(url: str, timeout_seconds: float) -> dict[str, Any] | N
 
 async def learner_progress(a: Assessment, settings: Settings) -> dict[str, Any] | None:
     """Poll the learner's progress sidecar while the learner runs."""
-    if a.ctx is None or a.current != "learn" or a.stages["learn"].state != "Running":
+    unit = PROGRESS_UNIT
+    if a.ctx is None or a.current_unit != unit or a.units[unit].state != "Running":
         return None
-    service = naming.child_name(a.ctx.name, "learn")
+    service = naming.child_name(a.ctx.name, unit)
     url = progress.progress_url(settings.progress_url, service, a.ctx.namespace)
     return await fetch_progress(url, timeout_seconds=PROGRESS_TIMEOUT_SECONDS)
 

@@ -15,6 +15,10 @@ from typing import Any
 from dart_operator import naming, pods
 from dart_operator.pods import RunContext
 
+SERVES_ANNOTATION = "dart.ai/serves"
+"""On the generator's pods: which unit's mapper it holds. A unit that needs another one (an
+ablation's, the untrained mapper, the target) changes it, so the generator is replaced by a
+fresh one: a generator keeps whatever weights the last learner pushed into it."""
 GRPC_PORT = 50051
 METRICS_PORT = 9090
 PROBE_PERIOD_SECONDS = 10
@@ -27,17 +31,18 @@ def fingerprint(spec: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def server_model(ctx: RunContext, server: str) -> str:
-    """The generator samples from the mapper (by default initialised from the target)."""
+def server_model(ctx: RunContext, server: str, serves: str = "mapper/dart") -> str:
+    """The generator samples from the mapper (by default initialised from the target), or
+    from the target itself for direct-rl."""
     mapper_init = ctx.spec.models.mapper.init
-    if server == "generator" and mapper_init:
+    if server == "generator" and mapper_init and not serves.startswith("target"):
         return mapper_init.uri
     return ctx.spec.models.target.uri
 
 
-def server_command(ctx: RunContext, server: str) -> list[str]:
+def server_command(ctx: RunContext, server: str, serves: str = "mapper/dart") -> list[str]:
     return [
-        "dart", "serve", server, "--model", server_model(ctx, server),
+        "dart", "serve", server, "--model", server_model(ctx, server, serves),
         "--port", str(GRPC_PORT), "--metrics-port", str(METRICS_PORT),
     ]
 
@@ -63,8 +68,8 @@ def probes(ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def server_container(ctx: RunContext, server: str) -> dict[str, Any]:
-    container = pods.main_container(ctx, server, server_command(ctx, server))
+def server_container(ctx: RunContext, server: str, serves: str) -> dict[str, Any]:
+    container = pods.main_container(ctx, server, server_command(ctx, server, serves))
     container["ports"] = [
         {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"},
         {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
@@ -72,11 +77,11 @@ def server_container(ctx: RunContext, server: str) -> dict[str, Any]:
     return {**container, **probes(ctx)}
 
 
-def deployment(ctx: RunContext, server: str) -> dict[str, Any]:
+def deployment(ctx: RunContext, server: str, serves: str = "mapper/dart") -> dict[str, Any]:
     """Recreate, not rolling: a rolling update of a GPU server would need twice the GPUs."""
     name = naming.child_name(ctx.name, server)
     meta = naming.metadata(ctx.run, name, server, "serve")
-    pod = pods.pod_spec(ctx, server, [server_container(ctx, server)], "Always")
+    pod = pods.pod_spec(ctx, server, [server_container(ctx, server, serves)], "Always")
     spec = {
         "replicas": ctx.resources_of(server).replicas,
         "selector": {"matchLabels": naming.selector(ctx.name, server)},
@@ -87,6 +92,8 @@ def deployment(ctx: RunContext, server: str) -> dict[str, Any]:
     if ctx.spec.queue_name:  # Kueue's Deployment integration: the servers' GPUs count too
         meta["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
         spec["template"]["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] = ctx.spec.queue_name
+    if server == "generator":
+        spec["template"]["metadata"]["annotations"] = {SERVES_ANNOTATION: serves}
     meta["annotations"] = {naming.SPEC_HASH_ANNOTATION: fingerprint(spec)}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}
 
@@ -124,9 +131,10 @@ def disruption_budget(ctx: RunContext, server: str) -> dict[str, Any]:
 
 
 def network_policy(ctx: RunContext) -> dict[str, Any]:
-    """Only this run's learn and synthesize pods reach its servers' gRPC port; the metrics
-    port stays open to scrapers. (A chart-wide policy cannot say "the same run".)"""
-    callers = {"key": naming.STAGE_LABEL, "operator": "In", "values": ["learn", "synthesize"]}
+    """Only this run's learn, synthesize and direct-rl pods reach its servers' gRPC port; the
+    metrics port stays open to scrapers. (A chart-wide policy cannot say "the same run".)"""
+    callers = {"key": naming.STAGE_LABEL, "operator": "In",
+               "values": ["learn", "synthesize", "direct-rl"]}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -149,9 +157,11 @@ def policy_name(ctx: RunContext) -> str:
     return naming.child_name(ctx.name, "servers")
 
 
-def server_children(ctx: RunContext) -> list[dict[str, Any]]:
+def server_children(ctx: RunContext, serves: str = "mapper/dart") -> list[dict[str, Any]]:
+    """Both servers; `serves` says what the generator holds (dart.plan's servers/arm)."""
     children = [obj for s in naming.SERVERS
-                for obj in (deployment(ctx, s), service(ctx, s), disruption_budget(ctx, s))]
+                for obj in (deployment(ctx, s, serves), service(ctx, s),
+                            disruption_budget(ctx, s))]
     if ctx.settings.network_policy:
         children.append(network_policy(ctx))
     return children

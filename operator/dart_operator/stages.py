@@ -64,3 +64,35 @@ def job_state(job: dict[str, Any] | None) -> StageState:
     active = status.get("active", 0)
     message = f"{active} pod(s) active, {common['failed_pods']} failed so far"
     return StageState("Running", "Running", message, **common)
+
+
+KIND_OF_UNIT_STAGE = {"learn": "learn", "direct-rl": "learn", "synthesize": "synthesize",
+                      "sft": "sft", "evaluate": "evaluate", "report": "evaluate"}
+"""The stage condition a plan unit's stage counts towards (direct-rl learns, the report
+finishes the evaluation)."""
+STAGE_KINDS = tuple(CONDITION_OF_STAGE)
+
+
+def _first(states: list[StageState], state: State) -> StageState | None:
+    return next((s for s in states if s.state == state), None)
+
+
+def combined(states: list[StageState]) -> StageState:
+    """Several units' Jobs read as one stage: failed if one failed, done when all are, else
+    running or queued if any is."""
+    if not states:
+        return StageState("NotStarted")
+    pods = {"failed_pods": sum(s.failed_pods for s in states),
+            "succeeded_pods": sum(s.succeeded_pods for s in states),
+            "start_time": min((s.start_time for s in states if s.start_time), default=None)}
+    if failed := _first(states, "Failed"):
+        return StageState("Failed", failed.reason, failed.message, **pods)
+    if all(s.state == "Succeeded" for s in states):
+        done = max((s.completion_time for s in states if s.completion_time), default=None)
+        return StageState("Succeeded", "Completed", "finished", completion_time=done, **pods)
+    for state in ("Running", "Queued"):
+        if some := _first(states, state):
+            return StageState(state, some.reason, some.message, **pods)
+    if _first(states, "Succeeded"):
+        return StageState("Running", "Running", "some units finished", **pods)
+    return StageState("NotStarted", **pods)

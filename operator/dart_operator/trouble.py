@@ -52,8 +52,11 @@ def scheduling_trouble(pod: dict[str, Any]) -> Trouble | None:
     return None
 
 
-def pod_troubles(pods: dict[str, dict[str, Any]]) -> dict[str, Trouble]:
-    """The first trouble of each component's pods (pods by name, as listed for the run)."""
+def pod_troubles(pods: dict[str, dict[str, Any]],
+                 resources: dict[str, str] | None = None) -> dict[str, Trouble]:
+    """The first trouble of each component's pods (pods by name, as listed for the run).
+    `resources` names the `spec.resources` entry of a component (a plan unit's) for the fix;
+    a server's is its own name."""
     found: dict[str, Trouble] = {}
     for name in sorted(pods):
         pod = pods[name]
@@ -61,7 +64,7 @@ def pod_troubles(pods: dict[str, dict[str, Any]]) -> dict[str, Trouble]:
         if component is None or component in found or pod.get("status", {}).get("phase") in (
                 "Succeeded", "Failed"):
             continue
-        fix = "resources." + ("learner" if component == "learn" else component)
+        fix = "resources." + (resources or {}).get(component, component)
         trouble = container_trouble(pod, fix) or scheduling_trouble(pod)
         if trouble:
             found[component] = trouble

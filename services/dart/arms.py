@@ -10,12 +10,10 @@ functions of the spec, no I/O.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from dart.artifacts.layout import DART, DIRECT_RL
 from dart.config.spec import DartRunSpec
 
-DART = "dart"
-DIRECT_RL = "direct-rl"
+__all__ = ["ADAPTED_ARMS", "DART", "DIRECT_RL", "ablation_spec", "evaluated_arms", "sft_arms"]
 ADAPTED_ARMS = (DART, "no-rl", "grape", "no-penalties")  # SFT on a synthesize output
 
 
@@ -28,16 +26,6 @@ def sft_arms(spec: DartRunSpec) -> list[str]:
 def evaluated_arms(spec: DartRunSpec) -> list[str]:
     """Every arm with a trained model: the SFT arms, then direct-rl when asked for."""
     return sft_arms(spec) + ([DIRECT_RL] if DIRECT_RL in spec.compare.arms else [])
-
-
-def pipeline_root(artifacts: Path, arm: str) -> Path:
-    """Where an adapted arm's learn/ and synthesize/ live: the run's own for `dart`, a
-    folder per ablation otherwise (so the stages run unchanged on it)."""
-    return artifacts if arm == DART else artifacts / "ablations" / arm
-
-
-def adapted_dataset(artifacts: Path, arm: str) -> Path:
-    return pipeline_root(artifacts, arm) / "synthesize" / "adapted.jsonl"
 
 
 PENALTY_FREE = ("no-penalties", "grape")
@@ -54,8 +42,3 @@ def ablation_spec(spec: DartRunSpec, arm: str) -> DartRunSpec:
     learn = spec.learn.model_copy(update={"reward": reward.model_copy(
         update={"penalties": penalties})})
     return spec.model_copy(update={"learn": learn})
-
-
-def direct_rl_root(artifacts: Path) -> Path:
-    """The direct-rl arm's learner folder (learn/ inside) and its merged model (model/)."""
-    return artifacts / DIRECT_RL

@@ -15,6 +15,9 @@ from dart_operator.settings import Settings
 
 COMPONENTS = ("generator", "scorer", "learner", "synthesize", "sft", "evaluate")
 
+UNITS = ("learn", "synthesize", "sft-dart-0", "evaluate", "report")
+"""One unit of each stage of the minimal run's plan."""
+
 
 def gpu_run_spec(node_pool: str | None = None, pull_secrets: tuple[str, ...] = ()) -> DartRunSpec:
     """A run whose every component asks for one GPU (on `node_pool`, when given)."""
@@ -33,7 +36,7 @@ def child_pods(settings: Settings, spec: DartRunSpec) -> dict[str, dict[str, Any
            "metadata": {"name": "r", "namespace": "runs", "uid": "u-1"}}
     ctx = RunContext(run=run, spec=spec, settings=settings)
     children = servers.server_children(ctx)
-    for stage in jobs.STAGE_ORDER:
+    for stage in UNITS:
         children += jobs.stage_children(ctx, stage, None)
     return {
         c["metadata"]["name"]: c["spec"]["template"]["spec"]

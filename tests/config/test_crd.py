@@ -151,7 +151,7 @@ def test_defaults_in_crd_match_the_models():
 def test_printer_columns_point_at_status_fields():
     columns = crd()["spec"]["versions"][0]["additionalPrinterColumns"]
     assert [c["name"] for c in columns] == ["Phase", "Stage", "Progress", "Reward", "ETA",
-                                            "Reason", "Age", "Message"]
+                                            "Reason", "Result", "Age", "Message"]
     status = schema()["properties"]["status"]
     for column in columns:
         if column["type"] == "date":

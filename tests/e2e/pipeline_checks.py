@@ -32,3 +32,17 @@ def check_results(results: dict, arms: set[str]) -> None:
         assert curve[0]["step"] == 0 and len(curve) >= 2
         assert [p["flops"] for p in curve] == sorted(p["flops"] for p in curve)
         assert curve[-1]["flops"] == results["costs"][arm]["flops"]
+    check_summary(results)
+
+
+def check_summary(results: dict) -> None:
+    """The summary (a DartRun's status.results too) restates the models' scores."""
+    from dart.config.status import ResultsSummary
+
+    summary = ResultsSummary.model_validate(results["summary"])
+    assert set(summary.arms) == set(results["models"])
+    for arm, sets in results["models"].items():
+        for name, s in sets.items():
+            assert summary.arms[arm][name].mean == pytest.approx(s["accuracy"], abs=1e-4)
+            assert len(summary.arms[arm][name].seeds) == len(s["seeds"])
+    assert summary.headline and summary.verdict

@@ -43,7 +43,7 @@ def test_each_ablation_writes_its_own_adapted_data(ablation_run, arm):
 
 
 def test_no_penalties_learns_its_own_mapper_and_the_report_shows_the_hacking(ablation_run):
-    assert (ablation_run / "ablations/no-penalties/learn/weights/final/STABLE").exists()
+    assert (ablation_run / "ablations/no-penalties/learn/weights/final/DONE").exists()
     report = (ablation_run / "report/report.md").read_text()
     assert "## Reward hacking without penalties" in report
     assert "| no-penalties |" in report and "length ratio" in report
@@ -53,7 +53,8 @@ def test_a_finished_run_is_skipped_stage_by_stage_arm_by_arm(ablation_run):
     again = dart_run(ablation_run.parent / "ablations.yaml", ablation_run)
     _, stderr = again.communicate(timeout=600)
     assert again.returncode == 0, stderr[-3000:]
-    for line in ("learn, synthesize: already done; skipping", "no-rl: already done; skipping",
-                 "grape: already done; skipping", "sft[no-penalties, seed 0]: already done"):
-        assert line in stderr
+    for unit in ("learn", "synthesize", "synth-no-rl", "synth-grape", "learn-no-penalties",
+                 "synth-no-penalties", "sft-no-penalties-0"):
+        assert f"{unit}: already done; skipping" in stderr
+    assert "GRPO" not in stderr and "fine-tuning" not in stderr
     assert "evaluate[" not in stderr  # every model's scores are cached

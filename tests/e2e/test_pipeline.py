@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_pipeline_runs_every_stage_and_resumes_after_ctrl_c(reduced_quickstart, tmp_path):
     out = tmp_path / "run"
     first = dart_run(reduced_quickstart, out)
-    learned = out / "learn/weights/final/STABLE"
+    learned = out / "learn/weights/final/DONE"
     deadline = time.monotonic() + 600
     while not learned.exists():
         assert first.poll() is None, first.communicate()[1][-3000:]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dart.learn.checkpoint import COMPLETE, STABLE, LearnPaths
+from dart.artifacts import MARKER, LearnPaths
 
 pytestmark = pytest.mark.slow
 
@@ -62,13 +62,13 @@ def test_killed_learner_resumes_from_its_last_checkpoint(tiny_dir, tmp_path):
                                stderr=subprocess.DEVNULL, start_new_session=True)
     paths = LearnPaths(artifacts / "learn")
     deadline = time.monotonic() + 400
-    while not list(paths.checkpoints.glob(f"*/{COMPLETE}")) or len(history(artifacts)) < 3:
+    while not list(paths.checkpoints.glob(f"*/{MARKER}")) or len(history(artifacts)) < 3:
         assert learner.poll() is None and time.monotonic() < deadline, "learner stopped early"
         time.sleep(0.2)
     os.kill(learner.pid, signal.SIGKILL)
     learner.wait()
     crashed_at = len(history(artifacts))
-    assert not (paths.final / STABLE).exists()
+    assert not (paths.final / MARKER).exists()
     resumed = subprocess.run(learn_command(config, artifacts), capture_output=True, text=True,
                              timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -82,10 +82,10 @@ def test_killed_learner_resumes_from_its_last_checkpoint(tiny_dir, tmp_path):
 
 
 def check_published_artifacts(paths: LearnPaths) -> None:
-    assert (paths.final / STABLE).exists()
+    assert (paths.final / MARKER).exists()
     assert (paths.final / "adapter_config.json").exists()  # LoRA by default
-    assert all((paths.weights / f"step-{s}" / STABLE).exists() for s in (2, 4))
-    assert sorted(p.parent.name for p in paths.checkpoints.glob(f"*/{COMPLETE}")) == [
+    assert all((paths.weights / f"step-{s}" / MARKER).exists() for s in (2, 4))
+    assert sorted(p.parent.name for p in paths.checkpoints.glob(f"*/{MARKER}")) == [
         "step-000004", "step-000006"]  # the two newest are kept
     versions = [h["weights_version"] for h in _history(paths)]
     assert versions[:2] == ["base", "base"] and versions[-1] == "step-4"

@@ -2,7 +2,8 @@
 
 import torch
 
-from dart.learn.checkpoint import COMPLETE, LearnPaths, latest_checkpoint, publish
+from dart.artifacts import MARKER
+from dart.learn.checkpoint import LearnPaths, latest_checkpoint, publish
 from dart.learn.loop import batch_for_step
 from dart.learn.rollout import Rollout, RolloutBatch
 from dart.rewards import RewardBreakdown
@@ -44,7 +45,7 @@ def test_a_half_written_checkpoint_is_never_chosen(tmp_path):
         folder = paths.checkpoints / f"step-{step:06d}"
         folder.mkdir(parents=True)
         if complete:
-            (folder / COMPLETE).touch()
+            (folder / MARKER).touch()
     assert latest_checkpoint(paths).name == "step-000004"
 
 
@@ -61,4 +62,4 @@ def test_publish_marks_stable_only_after_the_write_succeeds(tmp_path):
         pass
     assert not (paths.weights / "step-1").exists()
     good = publish(paths, "step-2", lambda folder: (folder / "adapter.bin").write_text("ok"))
-    assert (good / "STABLE").exists() and (good / "adapter.bin").read_text() == "ok"
+    assert (good / MARKER).exists() and (good / "adapter.bin").read_text() == "ok"

@@ -10,6 +10,10 @@ from dart_operator import jobs, naming, servers, storage
 from dart_operator.assess import parse_context
 from dart_operator.pods import pvc_claims
 from dart_operator.settings import Settings
+from dart_operator.stages import KIND_OF_UNIT_STAGE
+
+UNITS = ("learn", "synthesize", "sft-dart-0", "evaluate", "report")
+"""One unit of each stage of the minimal run's plan."""
 
 
 def context(run, settings=SETTINGS):
@@ -20,7 +24,7 @@ def all_children(ctx):
     objs = [storage.config_map(ctx), *servers.server_children(ctx)]
     if claim := storage.artifacts_claim(ctx):
         objs.append(claim)
-    for stage in jobs.STAGE_ORDER:
+    for stage in UNITS:
         objs += jobs.stage_children(ctx, stage, deadline_seconds=3600)
     return objs
 
@@ -44,7 +48,7 @@ def test_every_child_is_adopted_and_labelled(path):
         assert meta["name"].startswith(f"{ctx.name}-")
         assert meta["namespace"] == ctx.namespace
         assert meta["labels"][naming.RUN_LABEL] == ctx.name
-        assert meta["labels"][naming.STAGE_LABEL] in (*jobs.STAGE_ORDER, "serve", "run")
+        assert meta["labels"][naming.STAGE_LABEL] in (*KIND_OF_UNIT_STAGE, "serve", "run")
         assert meta["labels"]["app.kubernetes.io/managed-by"] == "dart-operator"
 
 
@@ -79,7 +83,7 @@ def test_existing_claim_is_used_and_no_claim_is_created():
     spec = {**make_run()["spec"], "artifacts": {"existingClaim": "shared"}}
     ctx = context(make_run(spec))
     assert storage.artifacts_claim(ctx) is None
-    job = jobs.job(ctx, "sft")
+    job = jobs.job(ctx, "sft-dart-0")
     volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
     assert volumes["artifacts"]["persistentVolumeClaim"]["claimName"] == "shared"
 
@@ -145,7 +149,7 @@ def test_learn_job_runs_the_learner_against_both_servers_with_a_progress_sidecar
     job = jobs.job(ctx, "learn")
     pod = job["spec"]["template"]["spec"]
     assert pod["containers"][0]["command"] == [
-        "dart", "learn", "--config", "/etc/dart/dartrun.yaml", "--artifacts", "/artifacts",
+        "dart", "unit", "learn", "--config", "/etc/dart/dartrun.yaml", "--artifacts", "/artifacts",
         "--generator", "demo-generator:50051", "--scorer", "demo-scorer:50051",
         "--metrics-port", "9090"]
     assert {"name": "metrics", "containerPort": 9090} in pod["containers"][0]["ports"]
@@ -161,7 +165,7 @@ def test_learn_job_runs_the_learner_against_both_servers_with_a_progress_sidecar
 
 
 def test_exit_code_policy_fails_on_program_errors_and_retries_signals():
-    rules = jobs.job(context(make_run()), "sft")["spec"]["podFailurePolicy"]["rules"]
+    rules = jobs.job(context(make_run()), "sft-dart-0")["spec"]["podFailurePolicy"]["rules"]
     assert rules[0] == {"action": "Ignore",
                         "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
     codes = rules[1]["onExitCodes"]
@@ -171,7 +175,7 @@ def test_exit_code_policy_fails_on_program_errors_and_retries_signals():
 
 def test_exit_code_policy_can_be_turned_off_for_old_clusters():
     settings = SETTINGS.model_copy(update={"pod_failure_policy": False})
-    assert "podFailurePolicy" not in jobs.job(context(make_run(), settings), "sft")["spec"]
+    assert "podFailurePolicy" not in jobs.job(context(make_run(), settings), "sft-dart-0")["spec"]
 
 
 def test_synthesize_is_an_indexed_job_with_one_completion_per_shard():
@@ -190,10 +194,10 @@ def test_multi_gpu_sft_runs_one_process_per_gpu_under_torchrun():
     run = make_run()
     run["spec"]["resources"] = {"sft": {"gpus": 4}}
     ctx = context(run)
-    command = jobs.job(ctx, "sft")["spec"]["template"]["spec"]["containers"][0]["command"]
+    command = jobs.job(ctx, "sft-dart-0")["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:5] == ["torchrun", "--nnodes", "1", "--nproc-per-node", "4"]
-    assert command[command.index("-m"):][:3] == ["-m", "dart", "sft"]
-    assert [o["kind"] for o in jobs.stage_children(ctx, "sft", None)] == ["Service", "Job"]
+    assert command[command.index("-m"):][:3] == ["-m", "dart", "unit"]
+    assert [o["kind"] for o in jobs.stage_children(ctx, "sft-dart-0", None)] == ["Service", "Job"]
 
 
 def test_multi_node_learner_is_an_indexed_job_with_rendezvous_on_index_zero():
@@ -208,8 +212,8 @@ def test_multi_node_learner_is_an_indexed_job_with_rendezvous_on_index_zero():
 
 def test_single_process_stages_have_no_launcher_and_no_service():
     ctx = context(make_run())
-    assert jobs.launch(ctx, "sft")[0] == "dart"
-    for stage in ("synthesize", "sft", "evaluate"):
+    assert jobs.launch(ctx, "sft-dart-0")[0] == "dart"
+    for stage in ("synthesize", "sft-dart-0", "evaluate", "report"):
         children = jobs.stage_children(ctx, stage, None)
         assert [o["kind"] for o in children] == ["Job"]
         assert "subdomain" not in children[0]["spec"]["template"]["spec"]
@@ -217,7 +221,7 @@ def test_single_process_stages_have_no_launcher_and_no_service():
 
 def test_kueue_queue_labels_every_job_and_creates_it_suspended():
     ctx = context(example_run(REPO_EXAMPLE("03-own-data-kueue")))
-    for stage in jobs.STAGE_ORDER:
+    for stage in UNITS:
         job = jobs.job(ctx, stage)
         assert job["metadata"]["labels"][naming.KUEUE_QUEUE_LABEL] == "research-gpus"
         assert naming.KUEUE_QUEUE_LABEL not in job["spec"]["template"]["metadata"]["labels"]
@@ -228,7 +232,7 @@ def test_kueue_queue_labels_every_job_and_creates_it_suspended():
 def test_pvc_models_and_data_are_mounted_read_only():
     ctx = context(example_run(REPO_EXAMPLE("03-own-data-kueue")))
     assert pvc_claims(ctx.spec) == ["datasets", "model-cache"]
-    pod = jobs.job(ctx, "sft")["spec"]["template"]["spec"]
+    pod = jobs.job(ctx, "sft-dart-0")["spec"]["template"]["spec"]
     mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
     assert mounts["pvc-model-cache"] == {"name": "pvc-model-cache",
                                          "mountPath": "/pvc/model-cache", "readOnly": True}
@@ -255,12 +259,12 @@ def test_job_deadline_is_the_runs_remaining_time():
 
 def test_inputs_hash_changes_only_with_the_stage_inputs():
     run = make_run()
-    before = {s: jobs.inputs_hash(context(run).spec, s) for s in jobs.STAGE_ORDER}
+    before = {s: jobs.inputs_hash(context(run).spec, s) for s in UNITS}
     run["spec"]["sft"] = {"epochs": 3}
     run["spec"]["resources"] = {"sft": {"gpus": 2}}
-    after = {s: jobs.inputs_hash(context(run).spec, s) for s in jobs.STAGE_ORDER}
+    after = {s: jobs.inputs_hash(context(run).spec, s) for s in UNITS}
     assert before["learn"] == after["learn"] and before["synthesize"] == after["synthesize"]
-    assert before["sft"] != after["sft"] and before["evaluate"] != after["evaluate"]
+    assert before["sft-dart-0"] != after["sft-dart-0"] and before["evaluate"] != after["evaluate"]
 
 
 def test_network_policy_fences_a_runs_servers_to_its_own_callers():
@@ -275,7 +279,8 @@ def test_network_policy_fences_a_runs_servers_to_its_own_callers():
     grpc_rule, metrics_rule = policy["spec"]["ingress"]
     (peer,) = grpc_rule["from"]
     assert peer["podSelector"]["matchLabels"] == {naming.RUN_LABEL: ctx.name}
-    assert peer["podSelector"]["matchExpressions"][0]["values"] == ["learn", "synthesize"]
+    callers = peer["podSelector"]["matchExpressions"][0]["values"]
+    assert callers == ["learn", "synthesize", "direct-rl"]
     learner_pod = jobs.job(ctx, "learn")["spec"]["template"]["metadata"]["labels"]
     other_run = context(make_run(name="other"), Settings(network_policy=True))
     other_learner = jobs.job(other_run, "learn")["spec"]["template"]["metadata"]["labels"]

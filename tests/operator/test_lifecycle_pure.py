@@ -9,7 +9,7 @@ import kubernetes_validate
 from operator_kinds import K8S_VERSIONS, SETTINGS, make_run
 from operator_sim import T0, Sim
 
-from dart_operator.assess import assess
+from dart_operator.assess import assess, template_hash
 from dart_operator.desired import Plan, plan
 
 
@@ -83,12 +83,16 @@ def test_stages_run_in_order_and_servers_go_when_no_stage_needs_them():
     sim.step()
     assert sim.names("Deployment") == set()
     assert sim.names("Service") == {"demo-learn"}
-    assert "demo-sft" in sim.names("Job")
+    assert {"demo-sft-dart-0", "demo-sft-original-0"} <= sim.names("Job")
     assert sim.condition("ServersReady")["reason"] == "NotNeeded"
-    sim.job_done("sft")
+    sim.job_done("sft-dart-0")
+    sim.job_done("sft-original-0")
     sim.step()
     assert sim.condition("FineTuned")["status"] == "True"
     sim.job_done("evaluate")
+    sim.step()
+    assert sim.names("Job") >= {"demo-report"}  # the report follows the evaluation
+    sim.job_done("report")
     status = sim.step()
     assert status["phase"] == "Succeeded" and status["completionTime"]
     assert sim.condition("Ready")["status"] == "True"
@@ -260,8 +264,10 @@ def test_ttl_removes_children_but_keeps_the_artifacts():
     sim.step()
     sim.servers_available()
     sim.step()
-    for stage in ("learn", "synthesize", "sft", "evaluate"):
-        sim.job_done(stage)
+    for units in (["learn"], ["synthesize"], ["sft-dart-0", "sft-original-0"], ["evaluate"],
+                  ["report"]):
+        for unit in units:
+            sim.job_done(unit)
         sim.step()
     assert sim.run["status"]["phase"] == "Succeeded"
     sim.step(minutes=30)
@@ -284,3 +290,42 @@ def test_a_refused_spec_still_honours_suspend():
     sim.run["spec"]["suspend"] = False
     sim.step()
     assert sim.last_plan == Plan()  # resuming waits for the spec to be reverted
+
+
+def oom_looping_pod(unit: str) -> dict:
+    """A pod of a unit's Job (its template's labels) whose container keeps being OOM-killed."""
+    return {"metadata": {"name": f"demo-{unit}-0-x1", "labels": {
+                "dart.ai/run": "demo", "app.kubernetes.io/component": unit}},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "main", "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"reason": "OOMKilled"}}}]}}
+
+
+def test_side_by_side_sft_units_each_carry_their_pod_hash_and_report_their_own_trouble():
+    sim = through_learn()
+    sim.servers_available()
+    sim.step()
+    sim.job_done("synthesize")
+    sim.step()
+    units = ("sft-dart-0", "sft-original-0")
+    a = assess(sim.run, sim.children, SETTINGS, sim.now)
+    for unit in units:
+        job = sim.get("Job", unit)
+        assert job["metadata"]["annotations"]["dart.ai/pod-hash"] == template_hash(a.ctx, unit)
+        sim.job_running(unit)
+    sim.children["Pod"] = {"demo-sft-original-0-0-x1": oom_looping_pod("sft-original-0")}
+    sim.step()
+    fine_tuned = sim.condition("FineTuned")
+    assert fine_tuned["reason"] == "OOMKilled"
+    assert "demo-sft-original-0-0-x1" in fine_tuned["message"]
+    assert "resources.sft.memory" in fine_tuned["message"]
+    assert sim.condition("Ready")["reason"] == "OOMKilled"
+
+    sim.run["spec"]["resources"] = {"sft": {"memory": "16Gi"}}  # a Job's pods cannot follow
+    sim.run["metadata"]["generation"] += 1
+    sim.step()
+    refused = sim.condition("SpecRefused")
+    assert (refused["status"], refused["reason"]) == ("False", "AppliesOnRestart")
+    assert "sft-dart-0, sft-original-0" in refused["message"]
+    assert sim.last_plan.create == []  # the running units' Jobs are kept as they are

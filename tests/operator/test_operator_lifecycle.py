@@ -96,10 +96,14 @@ EXPECTED_CHANGES = [
     *SERVERS_UP,                                   # resumed
     ("create", "jobs", f"{RUN}-learn"),
     ("create", "jobs", f"{RUN}-synthesize"),
-    *SERVERS_DOWN,                                 # no later stage needs them
-    ("create", "jobs", f"{RUN}-sft"),
+    *SERVERS_DOWN,                                 # no later unit needs them
+    ("create", "jobs", f"{RUN}-sft-dart-0"),       # the SFT arms side by side
+    ("create", "jobs", f"{RUN}-sft-original-0"),
     ("create", "jobs", f"{RUN}-evaluate"),
+    ("create", "jobs", f"{RUN}-report"),
 ]
+UNITS = ("learn", "synthesize", "sft-dart-0", "sft-original-0", "evaluate", "report")
+"""The minimal run's plan (dart.plan)."""
 
 
 def changes(api: FakeApiServer) -> list[tuple[str, str, str | None]]:
@@ -169,14 +173,15 @@ def test_a_run_from_creation_through_failure_retry_suspend_and_success_to_deleti
         complete(api, "synthesize")
         wait_until(lambda: condition(api, "Synthesized")["status"] == "True", what="synth")
         wait_until(lambda: not names(api, "Deployment"), what="servers torn down")
-        complete(api, "sft")
+        complete(api, "sft-dart-0")
+        complete(api, "sft-original-0")
         complete(api, "evaluate")
+        complete(api, "report")
         wait_until(lambda: status(api).get("phase") == "Succeeded", what="Succeeded")
         ready = condition(api, "Ready")
         assert ready["status"] == "True" and ready["reason"] == "Succeeded"
         assert status(api)["completionTime"] and status(api)["startTime"]
-        assert names(api, "Job") == {f"{RUN}-{s}" for s in ("learn", "synthesize", "sft",
-                                                            "evaluate")}
+        assert names(api, "Job") == {f"{RUN}-{s}" for s in UNITS}
         for reason in ("ServersReady", "Learned", "Suspended", "Synthesized", "FineTuned",
                        "Evaluated", "Ready", "Phase"):
             wait_until(lambda r=reason: r in event_reasons(api), what=f"event {reason}")
@@ -330,8 +335,8 @@ def test_the_resync_enforces_the_deadline_and_the_ttl_without_any_event(apiserve
         api.delete("DartRun", NAMESPACE, RUN)
         api.create(make_run({**MINIMAL_SPEC, "ttlSecondsAfterFinished": 1}))
         make_servers_available(api)
-        for stage in ("learn", "synthesize", "sft", "evaluate"):
-            complete(api, stage)
+        for unit in UNITS:
+            complete(api, unit)
         wait_until(lambda: status(api).get("phase") == "Succeeded", what="Succeeded")
         wait_until(lambda: not names(api, "Job") and not names(api, "ConfigMap"), timeout=10,
                    what="children deleted after the TTL")

@@ -273,11 +273,12 @@ def test_a_restricted_namespace_takes_every_pod_the_operator_asks_for(apiserver)
         api.create(make_run({**MINIMAL_SPEC, "models": {
             "target": {"uri": "hf://Qwen/Qwen2.5-0.5B-Instruct@main"}}}))
         make_servers_available(api)
-        for stage in ("learn", "synthesize", "sft", "evaluate"):
-            job_status(api, stage, {"succeeded": 1, "conditions": [
+        for unit in ("learn", "synthesize", "sft-dart-0", "sft-original-0", "evaluate",
+                     "report"):
+            job_status(api, unit, {"succeeded": 1, "conditions": [
                 {"type": "Complete", "status": "True"}]})
         wait_until(lambda: status(api).get("phase") == "Succeeded", what="Succeeded")
     templates = [c for c in api.calls if c.verb == "create" and c.resource in ("deployments",
                                                                                 "jobs")]
-    assert len(templates) == 6
+    assert len(templates) == 8  # two servers, six units
     assert api.pss_warnings == []

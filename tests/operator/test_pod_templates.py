@@ -23,7 +23,7 @@ HUB_SPEC = {
 
 def pod_templates(ctx) -> dict[str, dict]:
     found = {s: servers.deployment(ctx, s)["spec"]["template"] for s in naming.SERVERS}
-    found |= {s: jobs.job(ctx, s, 3600)["spec"]["template"] for s in jobs.STAGE_ORDER}
+    found |= {u.name: jobs.job(ctx, u, 3600)["spec"]["template"] for u in jobs.units(ctx.spec)}
     return found
 
 
@@ -54,7 +54,7 @@ def test_the_check_itself_catches_what_a_restricted_namespace_refuses():
 
 
 def test_volumes_are_writable_by_the_image_user_and_home_is_not_the_image_filesystem():
-    spec = pod_templates(parse_context(make_run(), SETTINGS))["sft"]["spec"]
+    spec = pod_templates(parse_context(make_run(), SETTINGS))["sft-dart-0"]["spec"]
     assert spec["securityContext"]["fsGroup"] == pods.RUNTIME_UID
     assert spec["securityContext"]["runAsUser"] == pods.RUNTIME_UID
     main = spec["containers"][0]
@@ -74,7 +74,7 @@ def test_gpu_pods_get_memory_for_their_gpus_and_a_memory_backed_shm():
     assert limits["memory"] == "192Gi" and limits["nvidia.com/gpu"] == "8"
     shm = next(v for v in learner["volumes"] if v["name"] == "dshm")["emptyDir"]
     assert shm == {"medium": "Memory", "sizeLimit": f"{8 * 4 * 1024}Mi"}
-    sft = templates["sft"]["spec"]
+    sft = templates["sft-dart-0"]["spec"]
     assert sft["containers"][0]["resources"]["limits"]["memory"] == "40Gi"  # the user's own
     sft_shm = next(v for v in sft["volumes"] if v["name"] == "dshm")["emptyDir"]
     assert sft_shm["sizeLimit"] == f"{8 * 1024}Mi"  # 2 GPUs x 4Gi, within a quarter of 40Gi
@@ -146,7 +146,8 @@ def test_two_nodes_of_four_gpus_give_every_pod_a_coherent_torchrun_and_rendezvou
     def arg(flag):
         return command[command.index(flag) + 1]
 
-    assert command[0] == "torchrun" and command[command.index("-m") + 1:][:2] == ["dart", "learn"]
+    dart_args = command[command.index("-m") + 1:][:3]
+    assert command[0] == "torchrun" and dart_args == ["dart", "unit", "learn"]
     assert (arg("--nnodes"), arg("--nproc-per-node")) == ("2", "4")
     assert arg("--node-rank") == "$(JOB_COMPLETION_INDEX)"
     index_env = next(e for e in main["env"] if e["name"] == "JOB_COMPLETION_INDEX")

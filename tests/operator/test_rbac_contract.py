@@ -12,6 +12,9 @@ from dart_operator.rbac import OPERATOR_API_CALLS, WORKLOAD_API_CALLS
 
 VERBS = {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 
+UNITS = ("learn", "synthesize", "sft-dart-0", "evaluate", "report")
+"""One unit of each stage of the minimal run's plan."""
+
 
 def test_entries_are_group_resource_verb_without_duplicates():
     assert len(set(OPERATOR_API_CALLS)) == len(OPERATOR_API_CALLS)
@@ -30,5 +33,5 @@ def test_workloads_call_no_api_and_get_no_token():
     assert WORKLOAD_API_CALLS == ()
     ctx = parse_context(make_run(), SETTINGS)
     pods = [servers.deployment(ctx, "scorer")["spec"]["template"]["spec"]]
-    pods += [jobs.job(ctx, stage)["spec"]["template"]["spec"] for stage in jobs.STAGE_ORDER]
+    pods += [jobs.job(ctx, stage)["spec"]["template"]["spec"] for stage in UNITS]
     assert all(pod["automountServiceAccountToken"] is False for pod in pods)

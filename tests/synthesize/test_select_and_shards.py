@@ -2,16 +2,11 @@
 
 import pytest
 
+from dart.artifacts import atomic_write_jsonl
 from dart.errors import UserError
 from dart.rewards import RewardBreakdown
 from dart.synthesize.select import Candidate, adapted_row, best_passing, grape_row
-from dart.synthesize.shards import (
-    merge_shards,
-    parse_shard,
-    shard_items,
-    shard_path,
-    write_jsonl_atomic,
-)
+from dart.synthesize.shards import merge_shards, parse_shard, shard_items, shard_path
 
 ITEM = {"id": "t-1", "question": "47-25?", "solution": "expert text", "answer": "22"}
 
@@ -67,9 +62,9 @@ def test_shards_partition_the_items_and_merge_in_dataset_order(tmp_path):
     assert sorted(p for shard in shards for p, _ in shard) == list(range(10))
     for index in (2, 0):  # finishing order does not matter
         rows = [{"position": p, "row": item} for p, item in shards[index]]
-        write_jsonl_atomic(shard_path(tmp_path, index, 3), rows)
+        atomic_write_jsonl(shard_path(tmp_path, index, 3), rows)
     with pytest.raises(UserError, match=r"shards \[1\]"):
         merge_shards(tmp_path, 3)
-    write_jsonl_atomic(shard_path(tmp_path, 1, 3),
+    atomic_write_jsonl(shard_path(tmp_path, 1, 3),
                        [{"position": p, "row": item} for p, item in shards[1]])
     assert [e["row"]["id"] for e in merge_shards(tmp_path, 3)] == [str(i) for i in range(10)]

@@ -21,7 +21,8 @@ from dart.serving.errors import InferenceError
 
 # Modules under dart.cli, in the order `dart --help` lists them.
 COMMAND_MODULES = (
-    "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "tiny_models",
+    "validate", "crd", "serve", "learn", "synthesize", "sft", "evaluate", "run", "unit",
+    "status", "tiny_models",
 )
 
 

@@ -5,13 +5,14 @@
         --generator gen:50051 --scorer scorer:50051          # in a cluster
 
 Without --generator/--scorer both servers are started here as child processes. A finished
-stage (weights/final is STABLE) is skipped; an interrupted one resumes from its checkpoint.
+stage (weights/final is marked done) is skipped; an interrupted one resumes from its checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from dart.artifacts import Artifacts
 from dart.cli.common import add_server_arguments, add_stage_parser
 from dart.config.load import load_dartrun
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_dartrun(args.config).spec
     if learn_stage_done(args.artifacts):
-        print(f"learn: already done ({args.artifacts / 'learn/weights/final'}); skipping")
+        print(f"learn: already done ({Artifacts(args.artifacts).learn().final}); skipping")
         return 0
     if args.metrics_port:
         from prometheus_client import start_http_server
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         start_http_server(args.metrics_port)
     from dart.local.servers import given_or_local_servers
 
-    servers = given_or_local_servers(args.generator, args.scorer, spec, args.artifacts / "servers")
+    servers = given_or_local_servers(args.generator, args.scorer, spec,
+                                     Artifacts(args.artifacts).servers())
     with servers as (generator, scorer):
         final = run_learn_stage(spec, args.artifacts, generator, scorer)
     print(f"learn: done; trained mapper weights in {final}")

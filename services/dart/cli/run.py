@@ -4,7 +4,8 @@
     dart run examples/01-quickstart.yaml --out /tmp/q    # elsewhere
 
 Starts the generator and scorer servers as child processes on free loopback ports, runs
-learn -> synthesize -> sft -> evaluate, and writes OUT/report/report.md. Run the same command
+every unit of the run's plan (dart.plan: learn, synthesize, ablations, direct-rl, one SFT per
+arm and seed, evaluate) and writes OUT/report/report.md. Run the same command
 again after a crash or Ctrl-C: finished stages are skipped and the learner resumes.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from dart.artifacts import Artifacts, atomic_write_text
 from dart.config.load import load_dartrun, read_yaml_document
 from dart.errors import UserError
 from dart.report.summary import terminal_summary
@@ -23,7 +25,7 @@ from dart.report.summary import terminal_summary
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "run", help="run learn -> synthesize -> sft -> evaluate -> report locally",
+        "run", help="run every unit of the plan locally, then the report",
         description="Run the whole pipeline on this machine; re-run to resume.")
     parser.add_argument("file", help="DartRun YAML file")
     parser.add_argument("--out", type=Path, help="artifacts folder (default runs/<name>)")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / dartrun.metadata.name
     _pin_spec(out, dartrun.model_dump(mode="json", by_alias=True))
     report = run_pipeline(dartrun.spec, out)
-    results = json.loads((out / "evaluate/results.json").read_text())
+    results = json.loads(Artifacts(out).results.read_text())
     print(terminal_summary(results, report))
     return 0
 
@@ -56,7 +58,7 @@ def _pin_spec(out: Path, document: dict) -> None:
         return
     try:
         out.mkdir(parents=True, exist_ok=True)
-        pinned.write_text(yaml.safe_dump(document, sort_keys=False))
+        atomic_write_text(pinned, yaml.safe_dump(document, sort_keys=False))
     except OSError as error:
         raise UserError(f"cannot write the artifacts folder {out} ({error.strerror or error}); "
                         "give a writable --out") from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from dart.artifacts import Artifacts
 from dart.cli.common import add_server_arguments, add_stage_parser
 from dart.config.load import load_dartrun
 
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     shards = [parse_shard(args.shard)] if args.shard else [(i, count) for i in range(count)]
     from dart.local.servers import given_or_local_servers
 
-    servers = given_or_local_servers(args.generator, args.scorer, spec, args.artifacts / "servers")
+    servers = given_or_local_servers(args.generator, args.scorer, spec,
+                                     Artifacts(args.artifacts).servers())
     with servers as (generator, scorer):
         for shard in shards:
             summary = run_synthesize_stage(spec, args.artifacts, shard, generator, scorer)

@@ -34,6 +34,7 @@ PRINTER_COLUMNS = [
      "jsonPath": ".status.progress.etaSeconds"},
     {"name": "Reason", "type": "string",
      "jsonPath": '.status.conditions[?(@.type=="Ready")].reason'},
+    {"name": "Result", "type": "string", "jsonPath": ".status.results.headline"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Message", "type": "string", "priority": 1,
      "jsonPath": '.status.conditions[?(@.type=="Ready")].message'},

@@ -461,8 +461,7 @@ Ablation = Literal["no-penalties", "no-rl", "grape"]
 class Compare(SpecModel):
     """What DART is measured against. The `dart` arm always runs; each entry here is one more
     arm, trained with the same SFT settings and seeds (RL arms with the mapper's RL budget).
-    `dart run` runs every arm; in a cluster the operator runs the SFT arms of `arms`
-    (direct-rl and the ablations need `dart run` for now)."""
+    `dart run` and the operator run the same plan (dart.plan): every arm and ablation."""
 
     arms: Annotated[list[ComparisonArm], Field(max_length=3)] = ["sft-original"]
     """`sft-original`: SFT on the demonstrations as given. `direct-rl`: GRPO on the target

@@ -69,6 +69,42 @@ class ArtifactLocation(StatusModel):
     """Folder inside the claim."""
 
 
+class SetScore(StatusModel):
+    """One arm's accuracy on one evaluation set, over its seeds."""
+
+    mean: float
+    """Mean accuracy over the seeds."""
+    std: float
+    """Sample std over the seeds (0 for one seed)."""
+    seeds: list[float]
+    """Accuracy of seed 0, 1, ..."""
+
+
+class GapScore(StatusModel):
+    """The fraction of the oracle gap DART recovers on one set (dart.summary)."""
+
+    mean: float | None = None
+    """Mean over the seeds where the oracle is ahead of sft-original; None if none is."""
+    std: float | None = None
+    """Sample std over those seeds."""
+    seeds: list[float | None] = []
+    """Per seed; None where the oracle is not ahead."""
+
+
+class ResultsSummary(StatusModel):
+    """What the run found, small enough for a status: the `summary` of
+    evaluate/results.json and `status.results` of a DartRun, one schema."""
+
+    arms: dict[str, dict[str, SetScore]] = {}
+    """Arm (base, dart, sft-original, ...) -> evaluation set -> accuracy."""
+    oracle_gap: dict[str, GapScore] | None = None
+    """Per set; None when the run lacks the dart, sft-original or sft-oracle arm."""
+    headline: str = ""
+    """One line: the oracle gap DART recovers per set (or why it was not measured)."""
+    verdict: str = ""
+    """One line: DART ahead of, level with or behind plain SFT, per set."""
+
+
 class DartRunStatus(StatusModel):
     """Observed state of a DartRun."""
 
@@ -93,3 +129,5 @@ class DartRunStatus(StatusModel):
     active_seconds: int | None = None
     """Seconds the run ran unsuspended before its last suspension: activeDeadlineSeconds
     counts these plus the time since it last resumed (the clock stops while suspended)."""
+    results: ResultsSummary | None = None
+    """What the run found, from its report unit (the full report is report/ in the artifacts)."""

@@ -14,14 +14,13 @@ learner's extra forward passes, the same for every arm with RL.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 
-from dart.arms import ADAPTED_ARMS, DIRECT_RL, direct_rl_root, pipeline_root
+from dart.arms import ADAPTED_ARMS, DIRECT_RL
+from dart.artifacts import Artifacts, LearnPaths, read_json_or, read_jsonl
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
-from dart.sft.stage import run_dir
 
 
 @cache
@@ -35,36 +34,32 @@ def parameter_count(model_path: str) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def learn_totals(root: Path) -> tuple[float, int]:
-    """(seconds, rollout tokens) of the learner run in root/learn, from its history."""
-    history = root / "learn" / "history.jsonl"
-    if not history.exists():
-        return 0.0, 0
-    steps = [json.loads(line) for line in history.read_text().splitlines() if line]
+def learn_totals(learn: LearnPaths) -> tuple[float, int]:
+    """(seconds, rollout tokens) of one learner run, from its history."""
+    steps = read_jsonl(learn.history)
     return (sum(s.get("seconds", 0.0) for s in steps),
             sum(s.get("generated_tokens", 0) for s in steps))
 
 
-def synthesize_totals(root: Path) -> tuple[float, int]:
-    summary = root / "synthesize" / "summary.json"
-    data = json.loads(summary.read_text()) if summary.exists() else {}
+def synthesize_totals(layout: Artifacts, arm: str) -> tuple[float, int]:
+    data = read_json_or(layout.synthesize(arm).summary, {})
     return data.get("seconds", 0.0), data.get("generated_tokens", 0)
 
 
-def _sft_totals(artifacts: Path, arm: str) -> tuple[float, int]:
-    stats = run_dir(artifacts, arm, 0) / "stats.json"
-    data = json.loads(stats.read_text()) if stats.exists() else {}
+def _sft_totals(layout: Artifacts, arm: str) -> tuple[float, int]:
+    data = read_json_or(layout.sft(arm, 0).stats, {})
     return data.get("wall_seconds", 0.0), data.get("tokens_trained", 0)
 
 
 def arm_costs(spec: DartRunSpec, artifacts: Path, arm: str) -> dict:
+    layout = Artifacts(artifacts)
     (learn_s, rl_tokens), (synth_s, synth_tokens) = (0.0, 0), (0.0, 0)
     if arm in ADAPTED_ARMS:
-        root = pipeline_root(artifacts, arm)
-        (learn_s, rl_tokens), (synth_s, synth_tokens) = learn_totals(root), synthesize_totals(root)
+        learn_s, rl_tokens = learn_totals(layout.learn(arm))
+        synth_s, synth_tokens = synthesize_totals(layout, arm)
     elif arm == DIRECT_RL:
-        learn_s, rl_tokens = learn_totals(direct_rl_root(artifacts))
-    sft_s, sft_tokens = _sft_totals(artifacts, arm)
+        learn_s, rl_tokens = learn_totals(layout.direct_rl_learn)
+    sft_s, sft_tokens = _sft_totals(layout, arm)
     params = parameter_count(resolve_model(spec.models.target).name_or_path)
     generated = rl_tokens + synth_tokens
     return {

@@ -6,21 +6,23 @@
      "curves":   {arm: [{"step": .., "tokens_trained": .., "flops": compute spent so far,
                          "accuracy": {set: ..}}, ...]},                 # first seed
      "costs":    {arm: see dart.evaluate.costs},
-     "examples": {arm: {set: [{question, gold, prediction, correct}, ...]}}}   # first seed
+     "examples": {arm: {set: [{question, gold, prediction, correct}, ...]}},   # first seed
+     "summary":  dart.config.status.ResultsSummary: per arm and set mean, std and seeds,
+                 the oracle-gap headline, the verdict (a DartRun's status.results too)}
 
 Arms are named as in the spec (`dart`, `sft-original`, `sft-oracle`, `direct-rl`, ablations).
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
 from dart.arms import DIRECT_RL, evaluated_arms, sft_arms
+from dart.artifacts import Artifacts, read_json
 from dart.config.spec import DartRunSpec
 from dart.evaluate.costs import arm_costs
-from dart.sft.stage import run_dir
+from dart.summary import summarize
 
 
 def combine_seeds(per_seed: list[dict[str, dict]]) -> dict[str, dict]:
@@ -53,7 +55,7 @@ def sft_curve(artifacts: Path, arm: str, runs: dict[str, dict]) -> list[dict]:
     intermediate models, the final model. Tokens at a curve point are the run's trained
     tokens times the fraction of its steps done (batches are shuffled, so this is the
     expected count)."""
-    stats = json.loads((run_dir(artifacts, arm, 0) / "stats.json").read_text())
+    stats = read_json(Artifacts(artifacts).sft(arm, 0).stats)
     points = [{"step": 0, "tokens_trained": 0, "accuracy": _accuracies(runs["base"])}]
     for step in stats.get("curve_steps", []):
         run = runs.get(f"{arm}/seed-0/step-{step:06d}")
@@ -93,4 +95,5 @@ def assemble_results(spec: DartRunSpec, artifacts: Path, runs: dict[str, dict]) 
         costs = results["costs"][arm]
         results["curves"][arm] = (with_flops(sft_curve(artifacts, arm, runs), costs)
                                   if arm in sft_arms(spec) else rl_curve(costs, spec, runs))
+    results["summary"] = summarize(results["models"]).model_dump(mode="json")
     return results

@@ -11,32 +11,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dart.arms import direct_rl_root
+from dart.artifacts import Artifacts, is_done
+from dart.artifacts.models import save_model
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
-from dart.learn.checkpoint import LearnPaths
 from dart.learn.loop import LearnerServices, train
 from dart.learn.policy import build_policy
 from dart.learn.stage import learn_stage_done
 from dart.learn.tasks import SolveTask
 from dart.serving.client import GeneratorClient
-from dart.sft.train import DONE, save_model
 from dart.verify import verifier_for
 
 
-def direct_rl_model(artifacts: Path) -> Path:
-    return direct_rl_root(artifacts) / "model"
-
-
 def direct_rl_done(artifacts: Path) -> bool:
-    return (direct_rl_model(artifacts) / DONE).exists()
+    return is_done(Artifacts(artifacts).direct_rl_model)
 
 
 def run_direct_rl_stage(spec: DartRunSpec, artifacts: Path, generator_address: str) -> Path:
     """Train (or resume) the target with GRPO, then write its merged model."""
     from dart.data.load import load_demonstrations
 
-    root, source = direct_rl_root(artifacts), resolve_model(spec.models.target)
+    layout, source = Artifacts(artifacts), resolve_model(spec.models.target)
+    root = layout.direct_rl
     if not learn_stage_done(root):
         with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator:
             items = load_demonstrations(spec.dataset, verifier).rows
@@ -44,7 +40,7 @@ def run_direct_rl_stage(spec: DartRunSpec, artifacts: Path, generator_address: s
             policy = build_policy(source, spec.models.mapper, spec.learn)
             services = LearnerServices(generator, None, verifier, SolveTask(verifier))
             train(policy, items, spec, services, root)
-    return _merge_into_target(source, LearnPaths(root / "learn").final, direct_rl_model(artifacts))
+    return _merge_into_target(source, layout.direct_rl_learn.final, layout.direct_rl_model)
 
 
 def _merge_into_target(source, weights: Path, out: Path) -> Path:

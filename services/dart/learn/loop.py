@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from dart.artifacts import Artifacts
 from dart.config.spec import DartRunSpec
 from dart.learn import checkpoint as ckpt
 from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
@@ -108,7 +109,7 @@ def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
 
 
 def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
-    """Adapter (or model) to disk, STABLE marker, then the generator swaps to it."""
+    """Adapter (or model) to disk, marked done, then the generator swaps to it."""
     version = f"step-{step}"
     folder = ckpt.publish(paths, version, lambda out: save_weights(policy, out))
     generator.load_weights(str(folder.resolve()), version)
@@ -119,7 +120,7 @@ def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int
 def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: LearnerServices,
           artifacts: Path) -> Path:
     """Run (or resume) GRPO to `learn.steps`; returns the final weights folder."""
-    learn, paths = spec.learn, ckpt.LearnPaths(artifacts / "learn")
+    learn, paths = spec.learn, Artifacts(artifacts).learn()
     paths.root.mkdir(parents=True, exist_ok=True)
     start = _resume(policy, paths, services.generator)
     progress = Progress(paths.progress, paths.history, start, learn.steps)

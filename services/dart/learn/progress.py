@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from prometheus_client import Gauge
+
+from dart.artifacts import atomic_write_json, atomic_write_jsonl, read_jsonl
 
 STEP = Gauge("dart_learner_step", "Learner steps done")
 STEPS_TOTAL = Gauge("dart_learner_steps_total", "Learner steps planned")
@@ -21,12 +22,6 @@ PRESERVED = Gauge("dart_learner_answer_preservation",
 KL = Gauge("dart_learner_kl", "KL to the initial mapper (k3 estimate), last step")
 TOKENS_PER_S = Gauge("dart_learner_tokens_per_second", "Rewrite tokens sampled per second")
 VERSION = Gauge("dart_learner_weights_version", "Step of the weights last published")
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
 
 
 class Progress:
@@ -47,7 +42,7 @@ class Progress:
         entry = {"step": done, "total": self.total, "eta_seconds": round(eta), **stats}
         with self.history_file.open("a") as history:
             history.write(json.dumps(entry) + "\n")
-        write_json_atomic(self.progress_file, {**entry, "updated_at": time.time()})
+        atomic_write_json(self.progress_file, {**entry, "updated_at": time.time()})
         self._export(done, stats)
         if self.bar is not None:
             self.bar.update(1)
@@ -69,12 +64,12 @@ class Progress:
             COMPONENT.labels(name).set(value)
 
     def _truncate_history(self, start: int) -> None:
-        """After a resume, forget steps the restored checkpoint had not reached."""
+        """After a resume, forget steps the restored checkpoint had not reached (and a line
+        torn by the crash)."""
         if not self.history_file.exists():
             return
-        lines = self.history_file.read_text().splitlines()
-        kept = [line for line in lines if line and json.loads(line)["step"] <= start]
-        self.history_file.write_text("".join(line + "\n" for line in kept))
+        kept = [row for row in read_jsonl(self.history_file) if row["step"] <= start]
+        atomic_write_jsonl(self.history_file, kept)
 
 
 def _bar(start: int, total: int):

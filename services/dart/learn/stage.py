@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dart.artifacts import Artifacts, is_done
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
-from dart.learn.checkpoint import STABLE, LearnPaths
 from dart.learn.loop import LearnerServices, train
 from dart.learn.policy import build_policy
 from dart.serving.client import GeneratorClient, ScorerClient
@@ -14,7 +14,7 @@ from dart.verify import verifier_for
 
 
 def learn_stage_done(artifacts: Path) -> bool:
-    return (LearnPaths(artifacts / "learn").final / STABLE).exists()
+    return is_done(Artifacts(artifacts).learn().final)
 
 
 def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,

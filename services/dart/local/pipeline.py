@@ -1,32 +1,38 @@
-"""Every stage of a run on one machine, each skipped once done:
+"""`dart run`: every unit of the run's plan (dart.plan), in order, in this process, each
+skipped once done:
 
-    learn -> synthesize (dart) -> each ablation's data -> direct-rl -> sft (every SFT arm and
-    seed) -> evaluate -> report
+    learn -> synthesize (dart) -> each ablation's units -> direct-rl -> sft (one unit per
+    arm and seed) -> evaluate -> report
 
-The inference servers live only while a stage that needs them runs; an ablation or the
+The inference servers live only while units that need them run; consecutive units that
+need the same servers (learn then synthesize of one arm) share them, and an ablation or the
 direct-rl arm gets servers of its own (a fresh generator holds the untrained mapper, or the
 target)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dart import interrupts
-from dart.arms import DIRECT_RL, ablation_spec, direct_rl_root, pipeline_root
+from dart.artifacts import Artifacts
 from dart.config.spec import DartRunSpec
-from dart.learn.stage import learn_stage_done, run_learn_stage
-from dart.local.servers import local_servers, local_target_generator
-from dart.synthesize.stage import run_synthesize_stage, synthesize_done
+from dart.local.units import run_unit, unit_done, unit_spec
+from dart.plan import Unit, plan
 
-UNTRAINED_RULES = {"no-rl": "gated", "grape": "grape"}  # ablations with the untrained mapper
+OnUnit = Callable[[int, int, Unit], None]
+"""Told before each unit: (index from 1, number of units, the unit)."""
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def print_unit(index: int, total: int, unit: Unit) -> None:
+    _log(f"\n== {index}/{total} {unit.name} ({time.strftime('%H:%M:%S')})")
 
 
 def _synthesize_progress():
@@ -40,83 +46,59 @@ def _synthesize_progress():
     return report
 
 
-def _synthesize_all(spec: DartRunSpec, out: Path, generator: str, scorer: str, **how) -> None:
-    count = spec.synthesize.shards
-    for index in range(count):
-        run_synthesize_stage(spec, out, (index, count), generator, scorer,
-                             on_progress=_synthesize_progress(), **how)
-    print(file=sys.stderr)
+@contextlib.contextmanager
+def servers_for(spec: DartRunSpec, out: Path, unit: Unit) -> Iterator[tuple[str | None, ...]]:
+    from dart.local.servers import local_servers, local_target_generator
 
-
-def run_model_stages(spec: DartRunSpec, out: Path) -> None:
-    """learn, then synthesize: the stages that talk to the generator and scorer."""
-    if learn_stage_done(out) and synthesize_done(out):
-        _log("learn, synthesize: already done; skipping")
-        return
-    with local_servers(spec, out / "servers") as (generator, scorer):
-        if learn_stage_done(out):
-            _log("learn: already done; skipping")
-        else:
-            _log("learn: GRPO on the mapper")
-            run_learn_stage(spec, out, generator, scorer)
-        _synthesize_all(spec, out, generator, scorer)
-
-
-def run_ablation(name: str, spec: DartRunSpec, out: Path) -> None:
-    """An ablation's adapted data, in out/ablations/<name>: a mapper learnt without
-    penalties (no-penalties), or the untrained mapper's rewrites (no-rl, grape)."""
-    root, variant = pipeline_root(out, name), ablation_spec(spec, name)
-    if name not in UNTRAINED_RULES:
-        run_model_stages(variant, root)
-    elif synthesize_done(root):
-        _log(f"{name}: already done; skipping")
+    workdir = Artifacts(out).servers(unit.arm)
+    if unit.servers == "target":
+        with local_target_generator(spec, workdir) as generator:
+            yield generator, None
     else:
-        with local_servers(variant, root / "servers") as (generator, scorer):
-            _synthesize_all(variant, root, generator, scorer, untrained=True,
-                            rule=UNTRAINED_RULES[name])
+        with local_servers(unit_spec(spec, unit), workdir) as (generator, scorer):
+            yield generator, scorer
 
 
-def run_direct_rl(spec: DartRunSpec, out: Path) -> None:
-    from dart.learn.direct_rl import direct_rl_done, run_direct_rl_stage
+class _Servers:
+    """The servers of the last served unit, kept while the next unit needs the same ones."""
 
-    if direct_rl_done(out):
-        _log("direct-rl: already done; skipping")
-        return
-    learn = spec.learn
-    _log(f"direct-rl: GRPO on the target with the correctness reward, {learn.steps} steps x "
-         f"{learn.batch_size} questions x {learn.group_size} samples")
-    with local_target_generator(spec, direct_rl_root(out) / "servers") as generator:
-        run_direct_rl_stage(spec, out, generator)
+    def __init__(self, spec: DartRunSpec, out: Path):
+        self.spec, self.out = spec, out
+        self.key, self.addresses = None, (None, None)
+        self.stack = contextlib.ExitStack()
 
+    def for_unit(self, unit: Unit) -> tuple[str | None, ...]:
+        key = (unit.servers, unit.arm)
+        if key == self.key:
+            return self.addresses
+        self.close()  # units without servers run with none alive (SFT needs the memory)
+        if unit.servers is None:
+            return None, None
+        self.addresses = self.stack.enter_context(servers_for(self.spec, self.out, unit))
+        self.key = key
+        return self.addresses
 
-def run_sft(spec: DartRunSpec, out: Path) -> None:
-    from dart.sft.stage import run_sft_stage
-
-    run_sft_stage(spec, out, log=_log)
-
-
-def run_evaluate(spec: DartRunSpec, out: Path) -> None:
-    from dart.evaluate.stage import run_evaluate_stage
-
-    run_evaluate_stage(spec, out, log=_log)
-
-
-def stage_plan(spec: DartRunSpec) -> list[tuple[str, Callable[[DartRunSpec, Path], None]]]:
-    """(name, run(spec, out)) for every stage this spec needs, in order."""
-    plan = [("learn + synthesize", run_model_stages)]
-    plan += [(f"ablation {name}", partial(run_ablation, name)) for name in spec.compare.ablations]
-    if DIRECT_RL in spec.compare.arms:
-        plan.append((DIRECT_RL, run_direct_rl))
-    return plan + [("sft", run_sft), ("evaluate", run_evaluate)]
+    def close(self) -> None:
+        self.stack.close()
+        self.stack, self.key, self.addresses = contextlib.ExitStack(), None, (None, None)
 
 
-def run_pipeline(spec: DartRunSpec, out: Path) -> Path:
-    from dart.report.markdown import write_report
-
-    plan = stage_plan(spec)
-    for number, (name, run) in enumerate(plan, 1):
-        interrupts.raise_if_requested()
-        _log(f"\n== {number}/{len(plan)} {name} ({time.strftime('%H:%M:%S')})")
-        run(spec, out)
+def run_pipeline(spec: DartRunSpec, out: Path, on_unit: OnUnit = print_unit) -> Path:
+    """Run the plan; returns the report."""
+    units = plan(spec)
+    servers = _Servers(spec, out)
+    try:
+        for index, unit in enumerate(units, 1):
+            interrupts.raise_if_requested()
+            on_unit(index, len(units), unit)
+            if unit_done(spec, out, unit):
+                _log(f"{unit.name}: already done; skipping")
+                continue
+            generator, scorer = servers.for_unit(unit)
+            run_unit(spec, out, unit, generator, scorer, on_progress=_synthesize_progress())
+            if unit.stage == "synthesize":
+                print(file=sys.stderr)
+    finally:
+        servers.close()
     interrupts.raise_if_requested()
-    return write_report(out)
+    return Artifacts(out).report

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dart.arms import pipeline_root
+from dart.artifacts import Artifacts
 from dart.report.text import read_json, read_jsonl, side_by_side
 
 ARM = "no-penalties"
@@ -18,10 +18,11 @@ def _number(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _row(label: str, root: Path) -> str:
-    history = read_jsonl(root / "learn/history.jsonl")
+def _row(label: str, artifacts: Path, arm: str) -> str:
+    layout = Artifacts(artifacts)
+    history = read_jsonl(layout.learn(arm).history)
     last = history[-1] if history else {}
-    summary = read_json(root / "synthesize/summary.json")
+    summary = read_json(layout.synthesize(arm).summary)
     cells = [last.get("answer_preservation"), last.get("length_ratio_mean"),
              summary.get("candidate_answer_preservation"),
              summary.get("mean_length_ratio_of_rewrites")]
@@ -29,8 +30,8 @@ def _row(label: str, root: Path) -> str:
     return f"| {label} | " + " | ".join(_number(c) for c in cells) + f" | {rewritten} |"
 
 
-def _example(root: Path) -> list[str]:
-    rows = [r for r in read_jsonl(root / "synthesize/adapted.jsonl")
+def _example(artifacts: Path, arm: str) -> list[str]:
+    rows = [r for r in read_jsonl(Artifacts(artifacts).synthesize(arm).dataset)
             if r["provenance"]["outcome"] == "rewritten"]
     if not rows:
         return ["No rewrite of the ablation's mapper was kept."]
@@ -43,11 +44,10 @@ def _example(root: Path) -> list[str]:
 
 def reward_hacking(artifacts: Path) -> list[str]:
     """The section's lines, or none when the run has no no-penalties ablation."""
-    root = pipeline_root(artifacts, ARM)
-    if not (root / "learn/history.jsonl").exists():
+    if not Artifacts(artifacts).learn(ARM).history.exists():
         return []
     return ["", "## Reward hacking without penalties (ablation no-penalties)", "",
             "| mapper | answer kept (last learn step) | length ratio (last learn step) "
             "| answer kept (synthesis samples) | length ratio (kept rewrites) | rewritten |",
-            "|---|---|---|---|---|---|", _row("dart (penalties on)", artifacts),
-            _row(ARM, root), "", *_example(root)]
+            "|---|---|---|---|---|---|", _row("dart (penalties on)", artifacts, "dart"),
+            _row(ARM, artifacts, ARM), "", *_example(artifacts, ARM)]

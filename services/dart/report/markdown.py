@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dart.artifacts import Artifacts, atomic_write_text
+from dart.artifacts import read_json as artifacts_json
 from dart.report.hacking import reward_hacking
 from dart.report.oracle_gap import oracle_gap
 from dart.report.plots import accuracy_bars, accuracy_curves, learning_curves, oracle_gap_bars
@@ -65,16 +67,16 @@ def _learning(history: list[dict], figures: Path) -> list[str]:
 
 
 def write_report(artifacts: Path) -> Path:
-    results = json.loads((artifacts / "evaluate/results.json").read_text())
-    adapted = read_jsonl(artifacts / "synthesize/adapted.jsonl")
-    summary = read_json(artifacts / "synthesize/summary.json")
-    figures = artifacts / "report"
+    layout = Artifacts(artifacts)
+    results = artifacts_json(layout.results)
+    adapted = read_jsonl(layout.synthesize().dataset)
+    summary = read_json(layout.synthesize().summary)
+    figures = layout.report_dir
+    figures.mkdir(parents=True, exist_ok=True)
     lines = ["# DART run report", "", *comparison(results, figures)]
-    lines += _learning(read_jsonl(artifacts / "learn/history.jsonl"), figures)
+    lines += _learning(read_jsonl(layout.learn().history), figures)
     lines += reward_hacking(artifacts)
     if summary:
         lines += ["", "## Adapted dataset", "", "```json", json.dumps(summary, indent=2), "```"]
     lines += ["", "## Example rewrites", "", *rewrite_examples(adapted)]
-    report = figures / "report.md"
-    report.write_text("\n".join(lines) + "\n")
-    return report
+    return atomic_write_text(layout.report, "\n".join(lines) + "\n")

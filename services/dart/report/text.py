@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from dart import artifacts
+from dart.artifacts import read_jsonl  # the rows, or none when the stage did not write it
 
-def read_jsonl(path: Path) -> list[dict]:
-    """The rows of a JSONL artifact, or none when the stage did not write it."""
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+__all__ = ["read_json", "read_jsonl", "side_by_side", "table_cell"]
 
 
 def read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+    """An optional artifact: empty when the stage did not write it, one error when torn."""
+    return artifacts.read_json(path) if path.exists() else {}
 
 
 def table_cell(text: str) -> str:

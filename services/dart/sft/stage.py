@@ -9,39 +9,36 @@ intermediate models for the report's curves.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from dart import interrupts
-from dart.arms import ADAPTED_ARMS, adapted_dataset, sft_arms
+from dart.arms import ADAPTED_ARMS, sft_arms
+from dart.artifacts import Artifacts, atomic_write_json, is_done, mark_done, read_json, read_jsonl
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
-from dart.sft.train import DONE, fine_tune
+from dart.sft.train import fine_tune
 
 
-def run_dir(artifacts: Path, arm: str, seed: int) -> Path:
-    return artifacts / "sft" / arm / f"seed-{seed}"
-
-
-def run_model(artifacts: Path, arm: str, seed: int) -> Path:
-    return run_dir(artifacts, arm, seed) / "model"
+def sft_run_done(artifacts: Path, arm: str, seed: int) -> bool:
+    """Model and stats both written: the run folder is marked last."""
+    return is_done(Artifacts(artifacts).sft(arm, seed).root)
 
 
 def sft_done(spec: DartRunSpec, artifacts: Path) -> bool:
-    return all((run_model(artifacts, arm, seed) / DONE).exists()
+    return all(sft_run_done(artifacts, arm, seed)
                for arm in sft_arms(spec) for seed in range(spec.evaluate.seeds))
 
 
 def arm_rows(arm: str, spec: DartRunSpec, artifacts: Path) -> list[dict]:
     """The training rows of an SFT arm."""
     if arm in ADAPTED_ARMS:
-        adapted = adapted_dataset(artifacts, arm)
-        if not adapted.exists():
-            raise UserError(f"no adapted dataset for the {arm} arm at {adapted}: run "
-                            "`dart run` (or the synthesize stage) first")
-        return [json.loads(line) for line in adapted.read_text().splitlines() if line]
+        synthesized = Artifacts(artifacts).synthesize(arm)
+        if not is_done(synthesized.root):
+            raise UserError(f"no adapted dataset for the {arm} arm at {synthesized.dataset}: "
+                            "run `dart run` (or the synthesize stage) first")
+        return read_jsonl(synthesized.dataset)
     if arm == "sft-oracle":
         return oracle_rows(spec)
     from dart.data.load import load_demonstrations
@@ -64,20 +61,21 @@ def oracle_rows(spec: DartRunSpec) -> list[dict]:
 
 def run_sft_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict[str, dict]:
     """{"arm/seed-i": stats} for every SFT arm and seed, training what is not done yet."""
-    results = {}
-    for arm in sft_arms(spec):
-        rows = None
-        for seed in range(spec.evaluate.seeds):
-            stats_file = run_dir(artifacts, arm, seed) / "stats.json"
-            if (run_model(artifacts, arm, seed) / DONE).exists() and stats_file.exists():
-                log(f"sft[{arm}, seed {seed}]: already done; skipping")
-            else:
-                interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
-                rows = rows if rows is not None else arm_rows(arm, spec, artifacts)
-                log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
-                _fine_tune_seed(spec, rows, run_dir(artifacts, arm, seed), seed)
-            results[f"{arm}/seed-{seed}"] = json.loads(stats_file.read_text())
-    return results
+    return {f"{arm}/seed-{seed}": run_sft_unit(spec, artifacts, arm, seed, log)
+            for arm in sft_arms(spec) for seed in range(spec.evaluate.seeds)}
+
+
+def run_sft_unit(spec: DartRunSpec, artifacts: Path, arm: str, seed: int, log=print) -> dict:
+    """One arm fine-tuned with one seed (skipped once done); its stats."""
+    paths = Artifacts(artifacts).sft(arm, seed)
+    if sft_run_done(artifacts, arm, seed):
+        log(f"sft[{arm}, seed {seed}]: already done; skipping")
+    else:
+        interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
+        rows = arm_rows(arm, spec, artifacts)
+        log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
+        _fine_tune_seed(spec, rows, paths.root, seed)
+    return read_json(paths.stats)
 
 
 def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> None:
@@ -86,4 +84,5 @@ def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: in
     began = time.monotonic()
     stats = fine_tune(resolve_model(spec.models.target), rows, settings, out_dir, points)
     stats["wall_seconds"] = round(time.monotonic() - began, 1)
-    (out_dir / "stats.json").write_text(json.dumps(stats, indent=2))
+    atomic_write_json(out_dir / "stats.json", stats)
+    mark_done(out_dir)

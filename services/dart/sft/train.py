@@ -8,14 +8,13 @@ identical settings. DeepSpeed is used on GPU when the spec asks for it; on CPU, 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from dart.artifacts import SftPaths
+from dart.artifacts.models import save_model
 from dart.config.model_uri import ModelSource
 from dart.config.spec import Sft
 from dart.prompts import target_prompt_and_completion
-
-DONE = "DONE"
 
 
 def sft_pairs(tokenizer, rows: list[dict]) -> list[dict]:
@@ -53,7 +52,7 @@ def _lora_config(sft: Sft):
 
 def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
               curve_points: int = 0) -> dict:
-    """Train, then save a loadable model (LoRA merged) in out_dir/model with a DONE marker;
+    """Train, then save a loadable model (LoRA merged, marked done) in out_dir/model;
     `curve_points` evenly spaced intermediate models go to out_dir/curve/step-N."""
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -64,22 +63,19 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     model = AutoModelForCausalLM.from_pretrained(source.name_or_path, **source.kwargs())
     steps_hint = int(len(rows) * sft.epochs / sft.batch_size) + 1
+    paths = SftPaths(out_dir)
     curve = CurveSaver(curve_points, lambda m, step: save_model(m, tokenizer,
-                                                                curve_model(out_dir, step)))
+                                                                paths.curve_model(step)))
     trainer = SFTTrainer(
         model=model, args=_trainer_config(sft, out_dir, steps_hint),
         train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
         processing_class=tokenizer, peft_config=_lora_config(sft), callbacks=[curve],
     )
     result = trainer.train()
-    save_model(trainer.model, tokenizer, out_dir / "model")
+    save_model(trainer.model, tokenizer, paths.model)
     return {"steps": result.global_step, "train_loss": result.training_loss,
             "rows": len(rows), "tokens_trained": round(_completion_tokens(trainer) * sft.epochs),
             "curve_steps": curve.saved}
-
-
-def curve_model(out_dir: Path, step: int) -> Path:
-    return out_dir / "curve" / f"step-{step:06d}"
 
 
 def _completion_tokens(trainer) -> int:
@@ -87,15 +83,3 @@ def _completion_tokens(trainer) -> int:
     if "completion_mask" not in dataset.column_names:
         return sum(len(ids) for ids in dataset["input_ids"])
     return sum(sum(mask) for mask in dataset["completion_mask"])
-
-
-def save_model(model, tokenizer, final: Path) -> None:
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
-    staging = final.with_name(f".tmp-{final.name}")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
-    (final / DONE).touch()

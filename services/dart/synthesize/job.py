@@ -7,16 +7,18 @@ import json
 import time
 from pathlib import Path
 
+from dart.artifacts import (
+    SynthesizePaths,
+    atomic_file,
+    atomic_write_json,
+    atomic_write_jsonl,
+    mark_done,
+)
 from dart.config.spec import DartRunSpec
 from dart.prompts import PROMPT_FORMAT_VERSION, mapper_prompt
 from dart.rewards.batch import ExpertScores, reward_rewrites
 from dart.synthesize.select import SELECTION_RULES, Candidate
-from dart.synthesize.shards import (
-    merge_shards,
-    shard_items,
-    shard_path,
-    write_jsonl_atomic,
-)
+from dart.synthesize.shards import merge_shards, shard_items, shard_path
 
 CHUNK_ITEMS = 32  # demonstrations per generate/score round trip
 
@@ -40,7 +42,7 @@ def synthesize_shard(spec: DartRunSpec, items: list[dict], shard: tuple[int, int
         seconds = (time.monotonic() - began) / len(chunk)  # the cost accounting's share
         rows += [{**entry, "seconds": seconds} for entry in adapted]
         on_progress(start + len(chunk), len(work))
-    write_jsonl_atomic(path, rows)
+    atomic_write_jsonl(path, rows)
     return path
 
 
@@ -64,14 +66,15 @@ def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, v
     return rows
 
 
-def merge(out_dir: Path, count: int, dataset_dir: Path) -> dict:
-    """adapted.jsonl + adapted.parquet + summary.json, in dataset order."""
-    merged = merge_shards(out_dir, count)
+def merge(paths: SynthesizePaths, count: int) -> dict:
+    """adapted.jsonl + adapted.parquet + summary.json, in dataset order, then the marker."""
+    merged = merge_shards(paths.shards, count)
     rows = [entry["row"] for entry in merged if entry["row"] is not None]
-    write_jsonl_atomic(dataset_dir / "adapted.jsonl", rows)
-    _write_parquet(dataset_dir / "adapted.parquet", rows)
+    atomic_write_jsonl(paths.dataset, rows)
+    _write_parquet(paths.parquet, rows)
     summary = _summary(merged)
-    (dataset_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_json(paths.summary, summary)
+    mark_done(paths.root)
     return summary
 
 
@@ -80,9 +83,8 @@ def _write_parquet(path: Path, rows: list[dict]) -> None:
     import pyarrow.parquet as pq
 
     flat = [{**r, "provenance": json.dumps(r["provenance"])} for r in rows]
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.Table.from_pylist(flat), tmp)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(flat), tmp)
 
 
 def _summary(merged: list[dict]) -> dict:

@@ -8,10 +8,10 @@ skips it. The merge orders rows by their position in the original dataset.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
+from dart.artifacts import read_jsonl
+from dart.artifacts.layout import shard_name
 from dart.errors import UserError
 
 
@@ -27,24 +27,11 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def shard_path(folder: Path, index: int, count: int) -> Path:
-    return folder / f"shard-{index:05d}-of-{count:05d}.jsonl"
+    return folder / shard_name(index, count)
 
 
 def shard_items(items: list[dict], index: int, count: int) -> list[tuple[int, dict]]:
     return [(position, items[position]) for position in range(index, len(items), count)]
-
-
-def write_jsonl_atomic(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
-    os.replace(tmp, path)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
 def merge_shards(folder: Path, count: int) -> list[dict]:

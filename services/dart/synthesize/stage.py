@@ -7,12 +7,12 @@ from pathlib import Path
 
 from transformers import AutoTokenizer
 
+from dart.artifacts import Artifacts, is_done
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 from dart.serving.client import GeneratorClient, ScorerClient
 from dart.synthesize.job import merge, synthesize_shard
-from dart.synthesize.shards import shard_path
 from dart.verify import verifier_for
 
 MAPPER_VERSION = "final"
@@ -32,14 +32,9 @@ def _serve_mapper(generator, weights: Path, untrained: bool) -> str:
     return MAPPER_VERSION
 
 
-def paths(artifacts: Path) -> tuple[Path, Path, Path]:
-    """(final mapper weights, shard folder, dataset folder)."""
-    root = artifacts / "synthesize"
-    return artifacts / "learn/weights/final", root / "shards", root
-
-
 def synthesize_done(artifacts: Path) -> bool:
-    return (paths(artifacts)[2] / "adapted.jsonl").exists()
+    """Every shard merged into the dataset and its summary: the folder is marked last."""
+    return is_done(Artifacts(artifacts).synthesize().root)
 
 
 def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, int],
@@ -50,8 +45,9 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
     from dart.data.length import mapper_budget
     from dart.data.load import load_demonstrations
 
-    weights, shards, dataset = paths(artifacts)
-    if not untrained and not (weights / "STABLE").exists():
+    layout = Artifacts(artifacts)
+    weights, synthesized = layout.learn().final, layout.synthesize()
+    if not untrained and not is_done(weights):
         raise UserError(f"no trained mapper at {weights}: run the learn stage first")
     source = resolve_model(spec.models.mapper.init or spec.models.target)
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
@@ -62,10 +58,10 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
         version = _serve_mapper(generator, weights, untrained)
         items = load_demonstrations(spec.dataset, verifier, budget=mapper_budget(spec)).rows
         synthesize_shard(spec, items, shard, tokenizer=tokenizer, generator=generator,
-                         scorer=scorer, verifier=verifier, out_dir=shards,
+                         scorer=scorer, verifier=verifier, out_dir=synthesized.shards,
                          mapper_version=version, rule=rule,
                          on_progress=on_progress or (lambda done, total: None))
     count = shard[1]
-    if all(shard_path(shards, i, count).exists() for i in range(count)):
-        return merge(shards, count, dataset)
+    if all(synthesized.shard(i, count).exists() for i in range(count)):
+        return merge(synthesized, count)
     return {}

@@ -1,0 +1,85 @@
+"""The run's findings in a few numbers: per arm and set the accuracy over seeds, the
+fraction of the oracle gap DART recovers (the headline), and the verdict against plain SFT.
+
+    gap = (dart - sft-original) / (sft-oracle - sft-original)
+
+per evaluation set and per seed (seed i of every arm is the same SFT seed), then the mean and
+sample std over the seeds where it is defined. It is undefined when the oracle is not ahead
+of sft-original: there is no gap to recover. 1 means DART's data is as good as the native
+style; 0, no better than the data as given; below 0, worse.
+
+Pure functions of results.json's `models`; the one summary `dart run` writes into
+evaluate/results.json and the operator puts in the DartRun's status (dart.config.status).
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from dart.config.status import GapScore, ResultsSummary, SetScore
+
+GAP_ARMS = ("dart", "sft-original", "sft-oracle")
+ORIGINAL = "sft-original"
+DIGITS = 4  # a status holds the summary: enough precision, few bytes
+
+
+def gap_fraction(dart: float, original: float, oracle: float) -> float | None:
+    if oracle <= original:
+        return None
+    return (dart - original) / (oracle - original)
+
+
+def oracle_gap(models: dict[str, dict[str, dict]]) -> dict[str, dict] | None:
+    """{set: {"seeds": [gap or None per seed], "mean", "std", "defined"}}, or None when the
+    run lacks one of the three arms. Seeds are paired by index (seed i of every arm trained
+    with sft.seed + i); an arm with fewer finished seeds limits the pairs."""
+    if not all(arm in models for arm in GAP_ARMS):
+        return None
+    gaps = {}
+    for name in models["dart"]:
+        per_seed = [gap_fraction(*accuracies) for accuracies in
+                    zip(*(models[arm][name]["seeds"] for arm in GAP_ARMS), strict=False)]
+        defined = [g for g in per_seed if g is not None]
+        gaps[name] = {
+            "seeds": per_seed, "defined": len(defined),
+            "mean": statistics.fmean(defined) if defined else None,
+            "std": statistics.stdev(defined) if len(defined) > 1 else (0.0 if defined else None),
+        }
+    return gaps
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, DIGITS)
+
+
+def headline(gaps: dict[str, dict] | None) -> str:
+    if gaps is None:
+        return "oracle gap not measured (needs the dart, sft-original and sft-oracle arms)"
+    parts = [f"{name} undefined" if g["mean"] is None else
+             f"{name} {g['mean']:.2f} ± {g['std']:.2f}" for name, g in gaps.items()]
+    return "oracle gap recovered: " + ", ".join(parts)
+
+
+def verdict(models: dict[str, dict[str, dict]]) -> str:
+    """Did DART beat plain SFT? Per set, from the measured accuracies, whatever they show."""
+    if "dart" not in models or ORIGINAL not in models:
+        return "DART vs plain SFT not measured (needs the dart and sft-original arms)"
+    parts = []
+    for name, dart in models["dart"].items():
+        delta = dart["accuracy"] - models[ORIGINAL][name]["accuracy"]
+        word = "ahead of" if delta > 0 else ("level with" if delta == 0 else "behind")
+        parts.append(f"{word} plain SFT on {name} ({delta:+.3f})")
+    return "DART is " + ", ".join(parts)
+
+
+def summarize(models: dict[str, dict[str, dict]]) -> ResultsSummary:
+    """The summary of results.json's `models` (arm -> set -> accuracy, std, seeds)."""
+    gaps = oracle_gap(models)
+    arms = {arm: {name: SetScore(mean=_round(s["accuracy"]), std=_round(s["std"]),
+                                 seeds=[_round(a) for a in s["seeds"]])
+                  for name, s in sets.items()} for arm, sets in models.items()}
+    gap_scores = None if gaps is None else {
+        name: GapScore(mean=_round(g["mean"]), std=_round(g["std"]),
+                       seeds=[_round(v) for v in g["seeds"]]) for name, g in gaps.items()}
+    return ResultsSummary(arms=arms, oracle_gap=gap_scores, headline=headline(gaps),
+                          verdict=verdict(models))
