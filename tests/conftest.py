@@ -15,6 +15,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(config, items):
+    """`rebuild` tests (minutes of pre-training) run only when asked for: -m rebuild."""
+    if "rebuild" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="rebuilds the shipped tiny models; opt in with -m rebuild")
+    for item in items:
+        if "rebuild" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
