@@ -78,3 +78,11 @@ def test_a_summary_too_big_for_a_termination_message_drops_the_seed_lists(tmp_pa
     message = write_summary(tmp_path, tmp_path / "termination-log")
     assert len(message.encode()) <= SUMMARY_BYTES
     assert ResultsSummary.model_validate_json(message).headline
+
+
+def test_the_verdict_does_not_call_a_difference_within_the_seed_spread():
+    close = {**MODELS, "dart": arm(0.2, 0.5), "sft-original": arm(0.3, 0.3)}
+    assert summarize(close).verdict.startswith(
+        "DART is within the seed spread of plain SFT on in-domain (+0.050)")
+    same = {**MODELS, "dart": arm(0.3, 0.3)}
+    assert summarize(same).verdict.startswith("DART is level with plain SFT on in-domain (+0.000)")

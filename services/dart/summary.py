@@ -60,14 +60,29 @@ def headline(gaps: dict[str, dict] | None) -> str:
     return "oracle gap recovered: " + ", ".join(parts)
 
 
+def versus_plain_sft(dart: dict, original: dict) -> tuple[str, float, float, int]:
+    """How DART compares with plain SFT on one set: (word, delta, spread, seeds).
+
+    word is "ahead of" or "behind" when the difference exceeds twice the seed spread (the
+    larger sample std of the two arms), "within the seed spread of" when it does not,
+    "level with" for identical scores; with one seed there is no spread to compare with."""
+    delta = dart["accuracy"] - original["accuracy"]
+    spread = max(dart.get("std", 0.0), original.get("std", 0.0))
+    seeds = min(len(dart.get("seeds", [0])), len(original.get("seeds", [0])))
+    if delta == 0:
+        return "level with", delta, spread, seeds
+    if seeds >= 2 and abs(delta) <= 2 * spread:
+        return "within the seed spread of", delta, spread, seeds
+    return ("ahead of" if delta > 0 else "behind"), delta, spread, seeds
+
+
 def verdict(models: dict[str, dict[str, dict]]) -> str:
     """Did DART beat plain SFT? Per set, from the measured accuracies, whatever they show."""
     if "dart" not in models or ORIGINAL not in models:
         return "DART vs plain SFT not measured (needs the dart and sft-original arms)"
     parts = []
     for name, dart in models["dart"].items():
-        delta = dart["accuracy"] - models[ORIGINAL][name]["accuracy"]
-        word = "ahead of" if delta > 0 else ("level with" if delta == 0 else "behind")
+        word, delta, _, _ = versus_plain_sft(dart, models[ORIGINAL][name])
         parts.append(f"{word} plain SFT on {name} ({delta:+.3f})")
     return "DART is " + ", ".join(parts)
 

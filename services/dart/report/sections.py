@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dart.report.oracle_gap import oracle_gap
+from dart.summary import versus_plain_sft
 
 ORIGINAL = "sft-original"
 
@@ -56,23 +57,16 @@ def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
 
 
 def compare_to_plain_sft(dart: dict, original: dict) -> str:
-    """One sentence: is DART ahead of plain SFT on one set, beyond the seed spread?
-
-    The spread is the larger of the two arms' sample std over seeds; a difference within
-    twice that is not called a win or a loss."""
-    delta = dart["accuracy"] - original["accuracy"]
+    """One sentence: is DART ahead of plain SFT on one set, beyond the seed spread?"""
+    word, delta, spread, seeds = versus_plain_sft(dart, original)
     pair = f"{dart['accuracy']:.3f} vs {original['accuracy']:.3f}"
-    if delta == 0:
+    if word == "level with":
         return f"DART and plain SFT score the same ({pair})."
-    spread = max(dart.get("std", 0.0), original.get("std", 0.0))
-    seeds = min(len(dart.get("seeds", [0])), len(original.get("seeds", [0])))
     if seeds < 2:
-        word = "ahead of" if delta > 0 else "behind"
         return f"DART is {word} plain SFT by {delta:+.3f} ({pair}; one seed, no spread known)."
-    if abs(delta) <= 2 * spread:
+    if word == "within the seed spread of":
         return (f"DART is within twice the seed spread of plain SFT ({delta:+.3f}, spread "
                 f"{spread:.3f}; {pair}): not a measured difference.")
-    word = "ahead of" if delta > 0 else "behind"
     return (f"DART is {word} plain SFT by {delta:+.3f}, more than twice the seed spread "
             f"({spread:.3f}; {pair}).")
 
