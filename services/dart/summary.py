@@ -83,7 +83,8 @@ def verdict(models: dict[str, dict[str, dict]]) -> str:
     parts = []
     for name, dart in models["dart"].items():
         word, delta, _, _ = versus_plain_sft(dart, models[ORIGINAL][name])
-        parts.append(f"{word} plain SFT on {name} ({delta:+.3f})")
+        figure = f"both {dart['accuracy']:.3f}" if word == "level with" else f"{delta:+.3f}"
+        parts.append(f"{word} plain SFT on {name} ({figure})")
     return "DART is " + ", ".join(parts)
 
 
