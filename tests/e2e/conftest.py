@@ -21,8 +21,9 @@ def reduced_quickstart(tmp_path_factory) -> Path:
     spec["spec"]["learn"].update(steps=2, batchSize=2, groupSize=2, maxNewTokens=12,
                                  publishEvery=1, checkpointEvery=1)
     spec["spec"]["synthesize"].update(samplesPerItem=2)
-    spec["spec"]["sft"].update(batchSize=8)
+    spec["spec"]["sft"].update(batchSize=8, epochs=2)
     spec["spec"]["evaluate"].update(maxNewTokens=12, curvePoints=1)
+    spec["spec"]["compare"]["arms"] = ["sft-original", "direct-rl", "sft-oracle"]
     path = root / "reduced.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
