@@ -14,13 +14,19 @@ def spec_with(**compare):
     return spec.model_copy(update={"compare": spec.compare.model_copy(update=compare)})
 
 
-def test_the_quickstart_compares_dart_with_plain_sft_the_oracle_and_direct_rl():
+def test_the_quickstart_compares_dart_with_plain_sft_and_the_oracle():
     spec = load_dartrun(QUICKSTART).spec
     assert sft_arms(spec) == ["dart", "sft-original", "sft-oracle"]
-    assert evaluated_arms(spec) == ["dart", "sft-original", "sft-oracle", "direct-rl"]
+    assert evaluated_arms(spec) == ["dart", "sft-original", "sft-oracle"]
     assert [unit.name for unit in plan(spec)] == [
-        "learn", "synthesize", "direct-rl", "sft-dart-0", "sft-dart-1", "sft-original-0",
+        "learn", "synthesize", "sft-dart-0", "sft-dart-1", "sft-original-0",
         "sft-original-1", "sft-oracle-0", "sft-oracle-1", "evaluate", "report"]
+
+
+def test_direct_rl_is_a_unit_after_the_mappers_data():
+    spec = spec_with(arms=["sft-original", "direct-rl", "sft-oracle"])
+    assert evaluated_arms(spec) == ["dart", "sft-original", "sft-oracle", "direct-rl"]
+    assert [unit.name for unit in plan(spec)][:3] == ["learn", "synthesize", "direct-rl"]
 
 
 def test_ablations_are_sft_arms_with_units_of_their_own():
