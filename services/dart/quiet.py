@@ -45,4 +45,4 @@ def quiet_libraries(verbose: bool = False) -> None:
     for name in ("DeepSpeed", "torch.distributed", "datasets"):
         logging.getLogger(name).addFilter(_errors_only)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|transformers|trl|peft)")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|transformers|trl|peft|accelerate)")
