@@ -45,4 +45,5 @@ def quiet_libraries(verbose: bool = False) -> None:
     for name in ("DeepSpeed", "torch.distributed", "datasets"):
         logging.getLogger(name).addFilter(_errors_only)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(torch|transformers|trl|peft|accelerate)")
+    warnings.filterwarnings("ignore", category=UserWarning,
+                            module=r"(torch|transformers|trl|peft|accelerate)")
