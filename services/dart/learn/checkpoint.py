@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dart.learn import ranks
+
 COMPLETE = "COMPLETE"
 STABLE = "STABLE"
 KEEP_CHECKPOINTS = 2
@@ -56,17 +58,29 @@ def _staging(final: Path) -> Path:
 
 
 def save_checkpoint(paths: LearnPaths, engine, step: int) -> Path:
-    """Model, optimizer (DeepSpeed), RNG and data position (the step: batches are a function
-    of seed and step) in `checkpoints/step-NNNNNN`."""
+    """Model, optimizer (DeepSpeed), every rank's RNG and the data position (the step:
+    batches are a function of seed and step) in `checkpoints/step-NNNNNN`.
+
+    Collective: every rank calls it. DeepSpeed writes each rank's shard of the optimizer
+    (and, under ZeRO-3, of the model) into one folder, so rank 0 alone prepares the staging
+    folder, and renames and marks it only after a barrier says every rank's files are there.
+    """
     final = paths.checkpoints / f"step-{step:06d}"
-    staging = _staging(final)
+    staging = final.parent / f".tmp-{final.name}"
+    if ranks.is_main():
+        _staging(final)
+    ranks.barrier()
     engine.save_checkpoint(str(staging), tag="state")
-    torch.save(_rng_state(), staging / "rng.pt")
-    (staging / "trainer_state.json").write_text(json.dumps({"step": step}))
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
-    (final / COMPLETE).touch()
-    _prune(paths.checkpoints)
+    torch.save(_rng_state(), staging / _rng_file(ranks.rank()))
+    ranks.barrier()
+    if ranks.is_main():
+        (staging / "trainer_state.json").write_text(
+            json.dumps({"step": step, "world_size": ranks.world_size()}))
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+        (final / COMPLETE).touch()
+        _prune(paths.checkpoints)
+    ranks.barrier()
     return final
 
 
@@ -75,15 +89,29 @@ def latest_checkpoint(paths: LearnPaths) -> Path | None:
     return complete[-1] if complete else None
 
 
+def agreed_latest_checkpoint(paths: LearnPaths) -> Path | None:
+    """Rank 0's choice of the newest complete checkpoint, on every rank: ranks that looked
+    on their own could disagree while a slow shared volume catches up."""
+    return ranks.broadcast_from_main(latest_checkpoint(paths))
+
+
 def load_checkpoint(checkpoint: Path, engine) -> int:
-    """Restore engine and RNG; return the number of steps already done."""
+    """Restore engine and this rank's RNG on every rank; return the number of steps done."""
     engine.load_checkpoint(str(checkpoint), tag="state")
-    _set_rng_state(torch.load(checkpoint / "rng.pt", weights_only=False))
+    rng = checkpoint / _rng_file(ranks.rank())
+    if not rng.exists():  # written before ranks had their own RNG files
+        rng = checkpoint / "rng.pt"
+    _set_rng_state(torch.load(rng, weights_only=False))
     return json.loads((checkpoint / "trainer_state.json").read_text())["step"]
 
 
+def _rng_file(rank: int) -> str:
+    return "rng.pt" if rank == 0 else f"rng-rank{rank}.pt"
+
+
 def publish(paths: LearnPaths, name: str, write) -> Path:
-    """Write weights with `write(folder)` into `weights/<name>`, then mark them STABLE."""
+    """Write weights with `write(folder)` into `weights/<name>`, then mark them STABLE.
+    Rank 0's job alone (dart.learn.loop calls it there)."""
     final = paths.weights / name
     staging = _staging(final)
     write(staging)

@@ -14,6 +14,7 @@ from pathlib import Path
 from dart.arms import direct_rl_root
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
+from dart.learn import ranks
 from dart.learn.checkpoint import LearnPaths
 from dart.learn.loop import LearnerServices, train
 from dart.learn.policy import build_policy
@@ -44,7 +45,11 @@ def run_direct_rl_stage(spec: DartRunSpec, artifacts: Path, generator_address: s
             policy = build_policy(source, spec.models.mapper, spec.learn)
             services = LearnerServices(generator, None, verifier, SolveTask(verifier))
             train(policy, items, spec, services, root)
-    return _merge_into_target(source, LearnPaths(root / "learn").final, direct_rl_model(artifacts))
+    out = direct_rl_model(artifacts)
+    if ranks.is_main():  # one merged model, written once
+        _merge_into_target(source, LearnPaths(root / "learn").final, out)
+    ranks.barrier()
+    return out
 
 
 def _merge_into_target(source, weights: Path, out: Path) -> Path:

@@ -18,7 +18,7 @@ from dart.arms import ADAPTED_ARMS, adapted_dataset, sft_arms
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
-from dart.sft.train import DONE, fine_tune
+from dart.sft.train import DONE, fine_tune, is_main_process
 
 
 def run_dir(artifacts: Path, arm: str, seed: int) -> Path:
@@ -71,19 +71,22 @@ def run_sft_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict[str, di
             stats_file = run_dir(artifacts, arm, seed) / "stats.json"
             if (run_model(artifacts, arm, seed) / DONE).exists() and stats_file.exists():
                 log(f"sft[{arm}, seed {seed}]: already done; skipping")
+                stats = json.loads(stats_file.read_text())
             else:
                 interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
                 rows = rows if rows is not None else arm_rows(arm, spec, artifacts)
                 log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
-                _fine_tune_seed(spec, rows, run_dir(artifacts, arm, seed), seed)
-            results[f"{arm}/seed-{seed}"] = json.loads(stats_file.read_text())
+                stats = _fine_tune_seed(spec, rows, run_dir(artifacts, arm, seed), seed)
+            results[f"{arm}/seed-{seed}"] = stats
     return results
 
 
-def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> None:
+def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> dict:
     settings = spec.sft.model_copy(update={"seed": spec.sft.seed + seed})
     points = spec.evaluate.curve_points if seed == 0 else 0
     began = time.monotonic()
     stats = fine_tune(resolve_model(spec.models.target), rows, settings, out_dir, points)
     stats["wall_seconds"] = round(time.monotonic() - began, 1)
-    (out_dir / "stats.json").write_text(json.dumps(stats, indent=2))
+    if is_main_process():  # under torchrun, one writer
+        (out_dir / "stats.json").write_text(json.dumps(stats, indent=2))
+    return stats
