@@ -1,6 +1,7 @@
 """Shared test setup: offline hubs, bounded threads, repository paths."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # CI has 2 cores; more torch threads than cores only adds contention.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# DeepSpeed compiles a C++ op on first use (~45 s): one cache per virtual environment, shared
+# by every test and its subprocesses. A cache shared across environments is rebuilt whenever
+# another environment used it last (its build command names that environment's torch).
+os.environ.setdefault("TORCH_EXTENSIONS_DIR", os.path.join(sys.prefix, "torch-extensions"))
 
 REPO = Path(__file__).resolve().parents[1]
 
