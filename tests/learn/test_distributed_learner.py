@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dart.learn.checkpoint import COMPLETE, STABLE, LearnPaths
+from dart.learn.checkpoint import COMPLETE, STABLE, LearnPaths, latest_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -157,11 +157,16 @@ def test_zero3_rank_killed_resumes_from_last_complete_checkpoint(tiny_dir, tmp_p
     assert launcher.returncode != 0
     assert "SIGKILL" in stderr and "dart" in stderr  # torchrun names the failed worker
     assert not (paths.final / STABLE).exists()
-    crashed_at = len(history(artifacts))
+    before = history(artifacts)
+    resumed_from = int(latest_checkpoint(paths).name.removeprefix("step-"))
 
     run_learner(config, artifacts, processes=2)
     steps = [h["step"] for h in history(artifacts)]
-    assert steps == [1, 2, 3, 4, 5, 6], f"crashed after {crashed_at} steps, history {steps}"
+    assert steps == [1, 2, 3, 4, 5, 6], f"crashed after {len(before)} steps, history {steps}"
+    # Resumed, not restarted: the steps up to the checkpoint were kept as they were, and the
+    # generator was first given the restored weights.
+    assert history(artifacts)[:resumed_from] == before[:resumed_from]
+    assert served_versions(artifacts)[0] == f"step-{resumed_from}"
     last = paths.checkpoints / "step-000006"
     shards = sorted(p.name for p in (last / "state").glob("*optim_states.pt"))
     assert len(shards) == 2, shards  # each rank's ZeRO-3 partition, saved collectively

@@ -9,6 +9,11 @@ one DeepSpeed step on the clipped GRPO loss. Every `publishEvery` steps the new 
 the generator; every `checkpointEvery` steps a resumable checkpoint is written. The same loop
 trains the direct-rl arm (the target answering questions, rewarded for correct answers): only
 the `RolloutTask` differs (dart.learn.tasks).
+
+Under torchrun (`torchrun --nproc-per-node N -m dart learn ...`) each rank samples, scores
+and differentiates its equal share of the step's demonstrations, DeepSpeed averages the
+gradients, and rank 0 alone records progress and publishes: the result is the one-process
+result on the same global batch (tests/learn/test_distributed_learner.py).
 """
 
 from __future__ import annotations
