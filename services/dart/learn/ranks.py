@@ -87,7 +87,9 @@ def mean_over_ranks(values: dict[str, float]) -> dict[str, float]:
     if not _initialized() or world_size() == 1:
         return values
     keys = sorted(values)
-    tensor = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64)
+    # NCCL reduces GPU tensors only; gloo, CPU ones.
+    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+    tensor = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=device)
     dist.all_reduce(tensor)
     return {k: float(v) / world_size() for k, v in zip(keys, tensor.tolist(), strict=True)}
 
