@@ -35,7 +35,13 @@ def write_spec(path: Path, model: Path, args) -> Path:
                  "dataset": {"synthetic": {"trainSize": 64}},
                  "learn": {"steps": args.steps, "batchSize": args.batch, "groupSize": args.group,
                            "maxNewTokens": args.tokens, "publishEvery": args.steps,
-                           "checkpointEvery": args.steps, "zeroStage": args.zero}}}))
+                           "checkpointEvery": args.steps, "zeroStage": args.zero,
+                           # As in tests/learn/test_distributed_learner.py: an untrained
+                           # model's rewrites differ in alignment only (penalties off), and
+                           # the second update's loss is not 0, so the comparison has teeth.
+                           "updatesPerBatch": 2, "learningRate": 1e-2,
+                           "reward": {"penalties": {"enabled": False},
+                                      "clip": {"low": -100.0, "high": 100.0}}}}}))
     return path
 
 
@@ -78,6 +84,7 @@ def main() -> None:
         "two_over_one": round(median[2] / median[1], 3),
         "max_reward_difference": max(abs(a["reward_mean"] - b["reward_mean"]) for a, b in pairs),
         "max_loss_difference": max(abs(a["loss"] - b["loss"]) for a, b in pairs),
+        "max_abs_loss": max(abs(a["loss"]) for a in runs[1]),
     }, sort_keys=False))
 
 

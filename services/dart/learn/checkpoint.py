@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dart.errors import UserError
 from dart.learn import ranks
 
 COMPLETE = "COMPLETE"
@@ -97,12 +98,20 @@ def agreed_latest_checkpoint(paths: LearnPaths) -> Path | None:
 
 def load_checkpoint(checkpoint: Path, engine) -> int:
     """Restore engine and this rank's RNG on every rank; return the number of steps done."""
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    saved_by = state.get("world_size", 1)
+    if saved_by != ranks.world_size() and engine.zero_optimization_stage() > 0:
+        # ZeRO keeps one optimizer partition per rank: another rank count cannot read them.
+        raise UserError(f"{checkpoint} was written by {saved_by} learner processes and ZeRO "
+                        f"stage {engine.zero_optimization_stage()} cannot resume it on "
+                        f"{ranks.world_size()}: run with {saved_by} processes, or delete "
+                        f"{checkpoint.parent} to start over")
     engine.load_checkpoint(str(checkpoint), tag="state")
     rng = checkpoint / _rng_file(ranks.rank())
     if not rng.exists():  # written before ranks had their own RNG files
         rng = checkpoint / "rng.pt"
     _set_rng_state(torch.load(rng, weights_only=False))
-    return json.loads((checkpoint / "trainer_state.json").read_text())["step"]
+    return state["step"]
 
 
 def _rng_file(rank: int) -> str:
