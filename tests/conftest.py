@@ -5,12 +5,17 @@ from pathlib import Path
 
 import pytest
 
+from dart.quiet import keep_compiled_ops_per_environment
+
 # No hub is reachable here or in CI: fail fast instead of retrying the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 # CI has 2 cores; more torch threads than cores only adds contention.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# DeepSpeed's compiled op: the CLI's one folder per environment, for in-process tests too
+# (and their subprocesses, which inherit it).
+keep_compiled_ops_per_environment()
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dart.budget import mapper_budget
 from dart.config.load import parse_dartrun
-from dart.data.length import TOO_LONG, mapper_budget
+from dart.data.length import TOO_LONG
 from dart.data.load import load_demonstrations
 from dart.errors import UserError
 from dart.verify import NumericVerifier

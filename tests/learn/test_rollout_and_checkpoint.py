@@ -1,9 +1,13 @@
 """Token alignment of a rollout batch, deterministic data order, crash-safe checkpoints."""
 
+import json
+
+import pytest
 import torch
 
 from dart.artifacts import MARKER
-from dart.learn.checkpoint import LearnPaths, latest_checkpoint, publish
+from dart.errors import UserError
+from dart.learn.checkpoint import LearnPaths, latest_checkpoint, load_checkpoint, publish
 from dart.learn.loop import batch_for_step
 from dart.learn.rollout import Rollout, RolloutBatch
 from dart.rewards import RewardBreakdown
@@ -63,3 +67,26 @@ def test_publish_marks_stable_only_after_the_write_succeeds(tmp_path):
     assert not (paths.weights / "step-1").exists()
     good = publish(paths, "step-2", lambda folder: (folder / "adapter.bin").write_text("ok"))
     assert (good / MARKER).exists() and (good / "adapter.bin").read_text() == "ok"
+
+
+class ZeroEngine:
+    """The two things load_checkpoint asks of a DeepSpeed engine before reading anything."""
+
+    def __init__(self, stage: int):
+        self.stage, self.loaded = stage, False
+
+    def zero_optimization_stage(self) -> int:
+        return self.stage
+
+    def load_checkpoint(self, folder, tag):
+        self.loaded = True
+
+
+def test_a_zero_checkpoint_of_another_rank_count_is_refused_with_the_fix(tmp_path):
+    checkpoint = tmp_path / "step-000002"
+    checkpoint.mkdir()
+    (checkpoint / "trainer_state.json").write_text(json.dumps({"step": 2, "world_size": 2}))
+    engine = ZeroEngine(stage=2)
+    with pytest.raises(UserError, match="written by 2 learner processes.*run with 2"):
+        load_checkpoint(checkpoint, engine)
+    assert not engine.loaded

@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dart.sft.stage import run_sft_stage
+    from dart.sft.train import is_main_process
 
     results = run_sft_stage(load_dartrun(args.config).spec, args.artifacts)
-    print(json.dumps(results, indent=2))
+    if is_main_process():  # under torchrun, once
+        print(json.dumps(results, indent=2))
     return 0

@@ -27,23 +27,16 @@ class LengthBudget:
     policy: str  # "drop" or "truncate"
 
 
-def mapper_budget(spec) -> LengthBudget:
-    """The budget of a run's mapper: its tokenizer, its context less the rewrite's tokens."""
-    from transformers import AutoConfig, AutoTokenizer
-
-    from dart.config.model_uri import resolve_model
+def length_budget(spec, tokenizer, context: int | None) -> LengthBudget:
+    """The budget of a run's mapper: its tokenizer (duck-typed, so the core imports no
+    engine; dart.budget loads it), its context (None: unknown) less the rewrite's tokens."""
     from dart.prompts import mapper_prompt
-
-    source = resolve_model(spec.models.mapper.init or spec.models.target)
-    tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
-    context = getattr(AutoConfig.from_pretrained(source.name_or_path, **source.kwargs()),
-                      "max_position_embeddings", None) or MAX_INPUT_TOKENS + 1
 
     def count(question: str, solution: str) -> int:
         text = mapper_prompt(tokenizer, question, solution)
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    limit = min(MAX_INPUT_TOKENS, context - spec.learn.max_new_tokens)
+    limit = min(MAX_INPUT_TOKENS, (context or MAX_INPUT_TOKENS + 1) - spec.learn.max_new_tokens)
     return LengthBudget(max(limit, 1), count, spec.dataset.too_long)
 
 

@@ -15,6 +15,7 @@ from dart.artifacts import Artifacts, is_done
 from dart.artifacts.models import save_model
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
+from dart.learn import ranks
 from dart.learn.loop import LearnerServices, train
 from dart.learn.policy import build_policy
 from dart.learn.stage import learn_stage_done
@@ -40,7 +41,11 @@ def run_direct_rl_stage(spec: DartRunSpec, artifacts: Path, generator_address: s
             policy = build_policy(source, spec.models.mapper, spec.learn)
             services = LearnerServices(generator, None, verifier, SolveTask(verifier))
             train(policy, items, spec, services, root)
-    return _merge_into_target(source, layout.direct_rl_learn.final, layout.direct_rl_model)
+    out = layout.direct_rl_model
+    if ranks.is_main():  # one merged model, written once
+        _merge_into_target(source, layout.direct_rl_learn.final, out)
+    ranks.barrier()
+    return out
 
 
 def _merge_into_target(source, weights: Path, out: Path) -> Path:

@@ -9,6 +9,11 @@ one DeepSpeed step on the clipped GRPO loss. Every `publishEvery` steps the new 
 the generator; every `checkpointEvery` steps a resumable checkpoint is written. The same loop
 trains the direct-rl arm (the target answering questions, rewarded for correct answers): only
 the `RolloutTask` differs (dart.learn.tasks).
+
+Under torchrun (`torchrun --nproc-per-node N -m dart learn ...`) each rank samples, scores
+and differentiates its equal share of the step's demonstrations, DeepSpeed averages the
+gradients, and rank 0 alone records progress and publishes: the result is the one-process
+result on the same global batch (tests/learn/test_distributed_learner.py).
 """
 
 from __future__ import annotations
@@ -23,8 +28,15 @@ import torch
 from dart.artifacts import Artifacts
 from dart.config.spec import DartRunSpec
 from dart.learn import checkpoint as ckpt
+from dart.learn import ranks
 from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
-from dart.learn.policy import Policy, reference_context, reference_model, save_weights
+from dart.learn.policy import (
+    Policy,
+    gathered_weights,
+    reference_context,
+    reference_model,
+    save_weights,
+)
 from dart.learn.progress import VERSION, Progress
 from dart.learn.rollout import RolloutBatch, collect_rollouts
 from dart.learn.tasks import RewriteTask, RolloutTask
@@ -88,8 +100,9 @@ def _sampler_mismatch(batch: RolloutBatch, learner_lp: torch.Tensor, mask: torch
     return float(sum(gaps) / max(len(gaps), 1))
 
 
-def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
-    rewards = [r.reward for r in batch.rollouts]
+def step_stats(rewards: list, generated_tokens: int, weights_version: str, update: dict,
+               seconds: float) -> dict:
+    """The step's record from every rollout's reward breakdown, over the whole batch."""
     n = len(rewards)
     components = {"alignment": sum(r.alignment for r in rewards) / n,
                   "min_token": sum(r.min_token for r in rewards) / n}
@@ -98,46 +111,75 @@ def step_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
         "reward_mean": sum(r.total for r in rewards) / n,
         "components": components,
         "answer_preservation": sum(r.answer_preserved for r in rewards) / n,
-        "rewrite_tokens_mean": batch.completion_tokens() / n,
+        "rewrite_tokens_mean": generated_tokens / n,
         "length_ratio_mean": sum(r.length_ratio for r in rewards) / n,
-        "generated_tokens": batch.completion_tokens(),
+        "generated_tokens": generated_tokens,
         "seconds": round(seconds, 3),
-        "tokens_per_s": batch.completion_tokens() / max(seconds, 1e-9),
-        "weights_version": batch.rollouts[0].weights_version,
+        "tokens_per_s": generated_tokens / max(seconds, 1e-9),
+        "weights_version": weights_version,
         **update,
     }
 
 
+def batch_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
+    """step_stats over every rank's share: rewards gathered, the update's diagnostics
+    averaged over the ranks (equal shares, so the loss is the whole batch's)."""
+    update = ranks.mean_over_ranks(update)
+    shares = ranks.gather_to_all(([r.reward for r in batch.rollouts], batch.completion_tokens()))
+    rewards = [reward for share, _ in shares for reward in share]
+    tokens = sum(count for _, count in shares)
+    return step_stats(rewards, tokens, batch.rollouts[0].weights_version, update, seconds)
+
+
 def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
-    """Adapter (or model) to disk, marked done, then the generator swaps to it."""
+    """Rank 0 writes the adapter (or model), marked done, and has the generator swap to it;
+    the other ranks wait for it, so no rank samples the next step from stale weights."""
     version = f"step-{step}"
-    folder = ckpt.publish(paths, version, lambda out: save_weights(policy, out))
-    generator.load_weights(str(folder.resolve()), version)
+    _publish(policy, paths, version, generator)
     VERSION.set(step)
     return version
 
 
+def _publish(policy: Policy, paths: ckpt.LearnPaths, name: str, generator=None) -> Path:
+    with gathered_weights(policy):  # collective under ZeRO-3, where each rank holds a shard
+        if ranks.is_main():
+            folder = ckpt.publish(paths, name, lambda out: save_weights(policy, out))
+            if generator is not None:
+                generator.load_weights(str(folder.resolve()), name)
+    ranks.barrier()
+    return paths.weights / name
+
+
 def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: LearnerServices,
           artifacts: Path) -> Path:
-    """Run (or resume) GRPO to `learn.steps`; returns the final weights folder."""
+    """Run (or resume) GRPO to `learn.steps`; returns the final weights folder.
+
+    Every rank runs this loop on its share of each step's demonstrations; rank 0 alone
+    records progress and publishes (dart.learn.ranks)."""
     learn, paths = spec.learn, Artifacts(artifacts).learn()
+    ranks.shard(list(range(learn.batch_size)), "learn.batchSize")  # fail before any work
     paths.root.mkdir(parents=True, exist_ok=True)
     start = _resume(policy, paths, services.generator)
-    progress = Progress(paths.progress, paths.history, start, learn.steps)
+    progress = Progress(paths.progress, paths.history, start, learn.steps) \
+        if ranks.is_main() else None
     task = services.task or RewriteTask(services.scorer, services.verifier, learn.reward)
     try:
         for step in range(start, learn.steps):
             began = time.monotonic()
+            first, share = ranks.shard(batch_for_step(items, step, learn.batch_size, learn.seed),
+                                       "learn.batchSize")
             batch = collect_rollouts(
-                batch_for_step(items, step, learn.batch_size, learn.seed),
-                tokenizer=policy.tokenizer, generator=services.generator, task=task,
-                config=learn, seed=learn.seed * 1_000_003 + step)
+                share, tokenizer=policy.tokenizer, generator=services.generator, task=task,
+                config=learn, seed=learn.seed * 1_000_003 + step, first_index=first)
             update = update_policy(policy, batch, spec)
-            progress.record(step, step_stats(batch, update, time.monotonic() - began))
+            stats = batch_stats(batch, update, time.monotonic() - began)
+            if progress is not None:
+                progress.record(step, stats)
             _after_step(policy, paths, services.generator, step + 1, learn)
     finally:
-        progress.close()
-    return ckpt.publish(paths, "final", lambda out: save_weights(policy, out))
+        if progress is not None:
+            progress.close()
+    return _publish(policy, paths, "final")
 
 
 def _after_step(policy: Policy, paths: ckpt.LearnPaths, generator, done: int, learn) -> None:
@@ -148,8 +190,9 @@ def _after_step(policy: Policy, paths: ckpt.LearnPaths, generator, done: int, le
 
 
 def _resume(policy: Policy, paths: ckpt.LearnPaths, generator) -> int:
-    """Restore the newest complete checkpoint; the generator gets the restored weights."""
-    latest = ckpt.latest_checkpoint(paths)
+    """Restore the newest complete checkpoint on every rank; the generator gets the
+    restored weights."""
+    latest = ckpt.agreed_latest_checkpoint(paths)
     if latest is None:
         return 0
     step = ckpt.load_checkpoint(latest, policy.engine)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from dart.config.model_uri import ModelSource
 from dart.config.spec import Learn, MapperModel
 from dart.errors import UserError
+from dart.learn import ranks
 
 
 @dataclass
@@ -41,22 +40,12 @@ def _use_bf16(learn: Learn) -> bool:
     return learn.precision == "bf16"
 
 
-def _init_distributed() -> None:
-    """One process on its own needs a rendezvous too; pick a free loopback port for it."""
-    import deepspeed
-
-    if "RANK" not in os.environ:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1",
-                          MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
-
-
-def deepspeed_config(learn: Learn, rollouts_per_step: int) -> dict:
+def deepspeed_config(learn: Learn, rollouts_per_rank: int) -> dict:
+    """DeepSpeed averages the ranks' gradients; each rank's loss is the mean over its equal
+    share of the step's rollouts, so the average is the whole batch's loss, whatever the
+    number of ranks."""
     return {
-        "train_micro_batch_size_per_gpu": rollouts_per_step,
+        "train_micro_batch_size_per_gpu": rollouts_per_rank,
         "gradient_accumulation_steps": 1,
         "gradient_clipping": 1.0,
         "zero_optimization": {"stage": learn.zero_stage},
@@ -83,7 +72,7 @@ def build_policy(source: ModelSource, mapper: MapperModel, learn: Learn) -> Poli
     """Load the mapper, wrap it for training, and hand it to DeepSpeed."""
     import deepspeed
 
-    _init_distributed()
+    ranks.init_process_group()
     torch.manual_seed(learn.seed)
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     model = _load_model(source, mapper)
@@ -92,7 +81,8 @@ def build_policy(source: ModelSource, mapper: MapperModel, learn: Learn) -> Poli
         reference = copy.deepcopy(model).eval().requires_grad_(False)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=learn.learning_rate, weight_decay=0.0)
-    config = deepspeed_config(learn, learn.batch_size * learn.group_size)
+    rollouts = learn.batch_size * learn.group_size
+    config = deepspeed_config(learn, rollouts // ranks.world_size())
     engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, config=config,
                                       model_parameters=trainable)
     return Policy(engine, tokenizer, mapper.training == "lora", reference)
@@ -105,6 +95,20 @@ def reference_context(policy: Policy):
 
 def reference_model(policy: Policy) -> torch.nn.Module:
     return policy.module if policy.lora else policy.reference
+
+
+def gathered_weights(policy: Policy):
+    """Under ZeRO-3 each rank holds a shard of every parameter: gather the ones that are
+    saved (the adapter with LoRA, all with full training) for the duration of a save.
+    Collective: every rank enters it. Other stages keep whole parameters on every rank."""
+    if policy.engine.zero_optimization_stage() != 3:
+        return contextlib.nullcontext()
+    import deepspeed
+
+    module = policy.module
+    saved = [p for p in module.parameters() if p.requires_grad] if policy.lora \
+        else list(module.parameters())
+    return deepspeed.zero.GatheredParameters(saved, modifier_rank=None)
 
 
 def save_weights(policy: Policy, out_dir: Path) -> str:

@@ -8,6 +8,7 @@ weights version that produced each sample.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -70,17 +71,17 @@ class RolloutBatch:
 
 def collect_rollouts(
     items: Sequence[dict], *, tokenizer, generator: Generator, task: RolloutTask, config: Learn,
-    seed: int,
+    seed: int, first_index: int = 0,
 ) -> RolloutBatch:
     """Sample and reward `group_size` completions for every item: rewrites of the
     demonstration (the mapper) or answers to the question (direct-rl), as `task` says.
 
     Prompt and completion ids are the generator's own, so the learner's log-probs are
-    computed on exactly the sampled tokens."""
-    groups = generator.generate(
-        task.prompts(tokenizer, items), n=config.group_size, temperature=config.temperature,
-        top_p=config.top_p, max_tokens=config.max_new_tokens, seed=seed,
-    )
+    computed on exactly the sampled tokens. `items` may be one rank's share of the step's
+    batch, starting at `first_index` in it: each item's group is drawn with a seed of its own
+    (`item_seed`), so its samples do not depend on how the batch was split across ranks."""
+    groups = _sample_groups(task.prompts(tokenizer, items), generator, config,
+                            [item_seed(seed, first_index + i) for i in range(len(items))])
     samples = [(index, c) for index, group in enumerate(groups) for c in group]
     rewards = task.rewards([items[i] for i, _ in samples], [c.text for _, c in samples])
     rollouts = [
@@ -91,6 +92,24 @@ def collect_rollouts(
         for (i, c), reward in zip(samples, rewards, strict=True)
     ]
     return RolloutBatch(rollouts, config.group_size)
+
+
+def item_seed(step_seed: int, index_in_batch: int) -> int:
+    """The generator seed of one item's group (the batch holds at most 4096 items)."""
+    return (step_seed * 4096 + index_in_batch) % 2**64
+
+
+def _sample_groups(prompts: list[str], generator: Generator, config: Learn,
+                   seeds: list[int]) -> list[list]:
+    """One request per prompt, all in flight together: the server batches concurrent
+    requests, and a request's seed fixes its samples whatever else is in the batch."""
+    def one(prompt: str, seed: int) -> list:
+        return generator.generate([prompt], n=config.group_size, temperature=config.temperature,
+                                  top_p=config.top_p, max_tokens=config.max_new_tokens,
+                                  seed=seed)[0]
+
+    with ThreadPoolExecutor(max_workers=max(min(len(prompts), 16), 1)) as pool:
+        return list(pool.map(one, prompts, seeds))
 
 
 def _with_eos(completion, eos_id: int) -> list[int]:

@@ -19,7 +19,7 @@ def learn_stage_done(artifacts: Path) -> bool:
 
 def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,
                     scorer_address: str) -> Path:
-    from dart.data.length import mapper_budget
+    from dart.budget import mapper_budget
     from dart.data.load import load_demonstrations
 
     with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator, \

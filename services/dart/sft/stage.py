@@ -18,7 +18,7 @@ from dart.artifacts import Artifacts, atomic_write_json, is_done, mark_done, rea
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
-from dart.sft.train import fine_tune
+from dart.sft.train import fine_tune, is_main_process
 
 
 def sft_run_done(artifacts: Path, arm: str, seed: int) -> bool:
@@ -66,23 +66,26 @@ def run_sft_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict[str, di
 
 
 def run_sft_unit(spec: DartRunSpec, artifacts: Path, arm: str, seed: int, log=print) -> dict:
-    """One arm fine-tuned with one seed (skipped once done); its stats."""
+    """One arm fine-tuned with one seed (skipped once done); its stats. Under torchrun every
+    rank trains and gets the stats returned: rank 0 alone writes them (after the others have
+    moved on), so no rank reads them back from disk."""
     paths = Artifacts(artifacts).sft(arm, seed)
     if sft_run_done(artifacts, arm, seed):
         log(f"sft[{arm}, seed {seed}]: already done; skipping")
-    else:
-        interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
-        rows = arm_rows(arm, spec, artifacts)
-        log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
-        _fine_tune_seed(spec, rows, paths.root, seed)
-    return read_json(paths.stats)
+        return read_json(paths.stats)
+    interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
+    rows = arm_rows(arm, spec, artifacts)
+    log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
+    return _fine_tune_seed(spec, rows, paths.root, seed)
 
 
-def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> None:
+def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> dict:
     settings = spec.sft.model_copy(update={"seed": spec.sft.seed + seed})
     points = spec.evaluate.curve_points if seed == 0 else 0
     began = time.monotonic()
     stats = fine_tune(resolve_model(spec.models.target), rows, settings, out_dir, points)
     stats["wall_seconds"] = round(time.monotonic() - began, 1)
-    atomic_write_json(out_dir / "stats.json", stats)
-    mark_done(out_dir)
+    if is_main_process():  # under torchrun, one writer of the stats and the marker
+        atomic_write_json(out_dir / "stats.json", stats)
+        mark_done(out_dir)
+    return stats

@@ -4,16 +4,24 @@ Rows become prompt/completion pairs in the target's own chat template (dart.prom
 loss covers the completion only: the target learns to write the solution, not the question.
 Both arms of the A/B (adapted data vs original data) go through this one function with
 identical settings. DeepSpeed is used on GPU when the spec asks for it; on CPU, plain torch.
+
+Under torchrun the Trainer runs data-parallel (DDP; gloo on CPU): each process takes
+`batchSize / processes` rows per step, so the global batch and the step count are the spec's
+whatever the process count, and rank 0 alone writes the model, its DONE marker and the curve.
+
+    torchrun --nproc-per-node 2 -m dart sft --config run.yaml --artifacts runs/a
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dart.artifacts import SftPaths
 from dart.artifacts.models import save_model
 from dart.config.model_uri import ModelSource
 from dart.config.spec import Sft
+from dart.errors import UserError
 from dart.prompts import target_prompt_and_completion
 
 
@@ -32,13 +40,31 @@ def _trainer_config(sft: Sft, out_dir: Path, steps_hint: int):
 
     return SFTConfig(
         output_dir=str(out_dir / "trainer"), num_train_epochs=sft.epochs,
-        per_device_train_batch_size=sft.batch_size, learning_rate=sft.learning_rate,
+        per_device_train_batch_size=per_process_batch(sft), learning_rate=sft.learning_rate,
         lr_scheduler_type="cosine", warmup_steps=max(steps_hint // 20, 1), seed=sft.seed,
         max_length=sft.max_seq_length, completion_only_loss=True, packing=False,
         bf16=torch.cuda.is_available(), use_cpu=not torch.cuda.is_available(),
         save_strategy="no", report_to="none", logging_steps=max(steps_hint // 20, 1),
         disable_tqdm=True,
     )
+
+
+def world_size() -> int:
+    """Processes training together (torchrun's WORLD_SIZE; 1 alone)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def per_process_batch(sft: Sft) -> int:
+    """Each process's share of the global batch (`sft.batchSize` sequences per step)."""
+    world = world_size()
+    if sft.batch_size % world:
+        raise UserError(f"sft.batchSize ({sft.batch_size}) is not a multiple of the {world} "
+                        f"training processes: set it to a multiple of {world}")
+    return sft.batch_size // world
 
 
 def _lora_config(sft: Sft):
@@ -65,14 +91,17 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
     steps_hint = int(len(rows) * sft.epochs / sft.batch_size) + 1
     paths = SftPaths(out_dir)
     curve = CurveSaver(curve_points, lambda m, step: save_model(m, tokenizer,
-                                                                paths.curve_model(step)))
+                                                                paths.curve_model(step)),
+                       is_main_process())
     trainer = SFTTrainer(
         model=model, args=_trainer_config(sft, out_dir, steps_hint),
         train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
         processing_class=tokenizer, peft_config=_lora_config(sft), callbacks=[curve],
     )
     result = trainer.train()
-    save_model(trainer.model, tokenizer, paths.model)
+    if is_main_process():
+        save_model(trainer.model, tokenizer, paths.model)
+    trainer.accelerator.wait_for_everyone()  # no rank moves on before the model is marked
     return {"steps": result.global_step, "train_loss": result.training_loss,
             "rows": len(rows), "tokens_trained": round(_completion_tokens(trainer) * sft.epochs),
             "curve_steps": curve.saved}

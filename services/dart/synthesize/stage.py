@@ -42,7 +42,7 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
                          untrained: bool = False, rule: str = "gated") -> dict:
     """`untrained`: rewrite with the generator's initial mapper (the no-rl and grape
     ablations), else with the trained one; `rule`: how a candidate is chosen."""
-    from dart.data.length import mapper_budget
+    from dart.budget import mapper_budget
     from dart.data.load import load_demonstrations
 
     layout = Artifacts(artifacts)
