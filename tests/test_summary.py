@@ -85,4 +85,5 @@ def test_the_verdict_does_not_call_a_difference_within_the_seed_spread():
     assert summarize(close).verdict.startswith(
         "DART is within the seed spread of plain SFT on in-domain (+0.050)")
     same = {**MODELS, "dart": arm(0.3, 0.3)}
-    assert summarize(same).verdict.startswith("DART is level with plain SFT on in-domain (both 0.300)")
+    assert summarize(same).verdict.startswith(
+        "DART is level with plain SFT on in-domain (both 0.300)")

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 QUIET_ENV = {
+    "DART_QUIET": "1",                        # read by is_quiet(), in child processes too
     "TRANSFORMERS_VERBOSITY": "error",        # info/warning logs of transformers
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",      # also transformers' "Loading weights" bars
@@ -32,6 +33,11 @@ def keep_compiled_ops_per_environment() -> None:
     one folder per user: two virtual environments then rebuild it for each other on every
     run. One folder per environment compiles once."""
     os.environ.setdefault("TORCH_EXTENSIONS_DIR", str(Path(sys.prefix) / "torch_extensions"))
+
+
+def is_quiet() -> bool:
+    """True unless `--verbose` (or no CLI) asked for the libraries' own output."""
+    return os.environ.get("DART_QUIET") == "1"
 
 
 def quiet_libraries(verbose: bool = False) -> None:

@@ -23,6 +23,7 @@ from dart.config.model_uri import ModelSource
 from dart.config.spec import Sft
 from dart.errors import UserError
 from dart.prompts import target_prompt_and_completion
+from dart.quiet import is_quiet
 
 
 def sft_pairs(tokenizer, rows: list[dict]) -> list[dict]:
@@ -82,9 +83,11 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
     `curve_points` evenly spaced intermediate models go to out_dir/curve/step-N."""
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.trainer_callback import PrinterCallback
     from trl import SFTTrainer
 
     from dart.sft.curve import CurveSaver
+    from dart.sft.progress import SftProgress
 
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     model = AutoModelForCausalLM.from_pretrained(source.name_or_path, **source.kwargs())
@@ -96,8 +99,11 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
     trainer = SFTTrainer(
         model=model, args=_trainer_config(sft, out_dir, steps_hint),
         train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
-        processing_class=tokenizer, peft_config=_lora_config(sft), callbacks=[curve],
+        processing_class=tokenizer, peft_config=_lora_config(sft),
+        callbacks=[curve, SftProgress(f"sft {out_dir.parent.name} {out_dir.name}")],
     )
+    if is_quiet():  # our progress line says it all; the printer writes every log dict
+        trainer.remove_callback(PrinterCallback)
     result = trainer.train()
     if is_main_process():
         save_model(trainer.model, tokenizer, paths.model)
