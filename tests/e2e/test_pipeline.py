@@ -13,6 +13,7 @@ import yaml
 from oracle_gap_check import check_oracle_gap_in_report
 from pipeline_checks import check_results, dart_run
 
+from dart.report.sections import compare_to_plain_sft
 from dart.report.summary import terminal_summary
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,10 @@ def check_artifacts(out: Path) -> None:
     check_results(results, {"base", *sft_arms, "direct-rl"})
     assert {len(s["seeds"]) for arm in sft_arms for s in results["models"][arm].values()} == {2}
     report = (out / "report/report.md").read_text()
-    assert "| dart |" in report and "DART is" in report and "direct-rl" in report
+    assert "| dart |" in report and "direct-rl" in report
+    for name, dart in results["models"]["dart"].items():  # the verdict follows the numbers
+        verdict = compare_to_plain_sft(dart, results["models"]["sft-original"][name])
+        assert f"- **{name}**: {verdict}" in report
     check_oracle_gap_in_report(report, results)
     for figure in ("accuracy", "learning", "curves"):
         assert (out / f"report/{figure}.png").exists()
