@@ -38,6 +38,7 @@ from dart.serving.backends.base import (
     load_failure,
     weights_kind,
 )
+from dart.serving.backends.completeness import check_complete
 from dart.serving.requests import Sample, SampleRow, ScoreRow, ServingLimits
 
 # On CPU, vLLM reserves its KV cache from RAM (gpu_memory_utilization of *all* RAM by default,
@@ -166,6 +167,7 @@ class VLLMGenerator(_VLLMBackend, GeneratorBackend):
         return EngineWeights(current.engine, current.model_path, version, lora)
 
     async def _with_engine(self, path: Path, version: str) -> EngineWeights:
+        check_complete(Path(path))  # vLLM would fill what is missing, as transformers does
         args = engine_args(str(path), lora=True, prefix_caching=True)
         engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
         return EngineWeights(engine, str(path), version)
