@@ -76,7 +76,9 @@ def test_every_arm_and_ablation_walks_to_succeeded_with_exactly_the_plans_jobs()
             if c["type"] in ("Learned", "Synthesized", "FineTuned", "Evaluated")] == ["True"] * 4
 
 
-def test_sft_arms_and_seeds_run_side_by_side_once_the_servers_are_done():
+def walk_until_sft_starts() -> Sim:
+    """A run with every arm and ablation, its servers ready and every served unit finished,
+    stepped until the first SFT Job exists."""
     sim = Sim(make_run(EVERYTHING), SETTINGS)
     for _ in range(100):
         sim.step()
@@ -87,6 +89,11 @@ def test_sft_arms_and_seeds_run_side_by_side_once_the_servers_are_done():
         for name, job in sim.children.get("Job", {}).items():
             if not job.get("status"):
                 sim.job_done(name.removeprefix("demo-"))
+    return sim
+
+
+def test_sft_arms_and_seeds_run_side_by_side_once_the_servers_are_done():
+    sim = walk_until_sft_starts()
     sft = {n for n in sim.names("Job") if n.startswith("demo-sft-")}
     assert len(sft) == 12  # 6 arms x 2 seeds at once
     assert sim.names("Deployment") == set()
@@ -135,16 +142,7 @@ def test_edits_to_any_section_a_started_sft_unit_reads_are_refused(edit):
 def test_a_compare_edit_after_sft_started_is_refused_and_starts_nothing(edit):
     """Before the plan, the sft Job's fingerprint left compare out: such an edit went
     through and a run's results silently mixed two specs."""
-    sim = Sim(make_run(EVERYTHING), SETTINGS)
-    for _ in range(100):
-        sim.step()
-        if any(n.startswith("demo-sft-") for n in sim.names("Job")):
-            break
-        for obj in sim.children.get("Deployment", {}).values():
-            obj["status"] = {"observedGeneration": 1, "availableReplicas": 1}
-        for name, job in sim.children.get("Job", {}).items():
-            if not job.get("status"):
-                sim.job_done(name.removeprefix("demo-"))
+    sim = walk_until_sft_starts()
     jobs_before = sim.names("Job")
     sim.run["spec"]["compare"] = {**sim.run["spec"]["compare"], **edit}
     sim.step()
