@@ -10,7 +10,7 @@ def check_oracle_gap_in_report(text: str, results: dict) -> None:
     """Recompute the headline from results.json, independently of dart.report, and compare
     with every figure the report states."""
     models = results["models"]
-    stated = dict(re.findall(r"- \*\*(\S+)\*\*: DART recovers (-?[\d.]+) ± ", text))
+    stated = dict(re.findall(r"- \*\*(\S+)\*\*: DART recovers (-?[\d.]+)[ (]", text))
     for name in models["dart"]:
         per_seed = []
         for d, o, u in zip(*(models[a][name]["seeds"] for a in ("dart", "sft-original",

@@ -8,7 +8,6 @@ ReplicaSets, not to the run itself).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +25,6 @@ from dart_operator.trouble import Trouble, pod_troubles
 
 Children = dict[str, dict[str, dict[str, Any]]]
 TERMINAL_PHASES = ("Succeeded", "Failed")
-DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -85,15 +83,6 @@ class Assessment:
         return bool(self.refused or self.invalid_edit)
 
 
-def name_problems(name: str) -> list[str]:
-    """What only the API server would reject: Services are named after the run and need a
-    DNS-1035 label, which the CRD's DNS-1123 pattern does not ensure."""
-    if DNS_1035_LABEL.match(name):
-        return []
-    return [f"metadata.name {name!r} must start with a letter (its Services are named after "
-            f"it and Service names are DNS-1035 labels); create the run under another name"]
-
-
 def volume_problems(spec: Any, settings: Settings) -> list[str]:
     """A multi-node stage needs its artifacts volume on every node: a ReadWriteOnce claim the
     operator creates would leave all but one node's pods Pending for ever."""
@@ -111,7 +100,7 @@ def parse_context(run: dict[str, Any], settings: Settings) -> RunContext:
     document = {"apiVersion": API_VERSION, "kind": KIND,
                 "metadata": {"name": meta["name"]}, "spec": run.get("spec") or {}}
     spec = parse_dartrun(document, source=f"dartrun {meta['name']}").spec
-    problems = name_problems(meta["name"]) + unknown_node_pools(spec, settings)
+    problems = unknown_node_pools(spec, settings)
     if problems := problems + volume_problems(spec, settings):
         raise SpecError(f"dartrun {meta['name']}", problems)
     return RunContext(run=run, spec=spec, settings=settings)

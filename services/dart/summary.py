@@ -43,9 +43,18 @@ def oracle_gap(models: dict[str, dict[str, dict]]) -> dict[str, dict] | None:
         gaps[name] = {
             "seeds": per_seed, "defined": len(defined),
             "mean": statistics.fmean(defined) if defined else None,
-            "std": statistics.stdev(defined) if len(defined) > 1 else (0.0 if defined else None),
+            "std": statistics.stdev(defined) if len(defined) > 1 else None,
         }
     return gaps
+
+
+def gap_figure(gap: dict, digits: int = 3) -> str:
+    """`0.812 ± 0.040`, or, when one seed alone defines it, the value and why no spread
+    (a spread of one value would read as certainty)."""
+    mean = f"{gap['mean']:.{digits}f}"
+    if gap["std"] is not None:
+        return f"{mean} ± {gap['std']:.{digits}f}"
+    return f"{mean} (only {gap['defined']} of {len(gap['seeds'])} seeds define it: no spread)"
 
 
 def _round(value: float | None) -> float | None:
@@ -55,8 +64,8 @@ def _round(value: float | None) -> float | None:
 def headline(gaps: dict[str, dict] | None) -> str:
     if gaps is None:
         return "oracle gap not measured (needs the dart, sft-original and sft-oracle arms)"
-    parts = [f"{name} undefined" if g["mean"] is None else
-             f"{name} {g['mean']:.2f} ± {g['std']:.2f}" for name, g in gaps.items()]
+    parts = [f"{name} undefined" if g["mean"] is None else f"{name} {gap_figure(g, 2)}"
+             for name, g in gaps.items()]
     return "oracle gap recovered: " + ", ".join(parts)
 
 

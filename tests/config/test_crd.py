@@ -5,8 +5,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from crd_rules import apply_defaults, cel_violations
 
-from dart.config.base import evaluate_cel
 from dart.config.crd import crd, render_yaml
 from dart.config.load import load_dartrun
 
@@ -40,38 +40,6 @@ def validator() -> jsonschema.Draft4Validator:
         return out
 
     return jsonschema.Draft4Validator(translate(schema()))
-
-
-def apply_defaults(node: dict, value):
-    """Structural defaulting as the API server does it: absent fields get their `default`,
-    and integers in `number` fields become doubles (as CEL sees them)."""
-    if node.get("type") == "number" and isinstance(value, int):
-        return float(value)
-    if isinstance(value, dict) and "properties" in node:
-        for name, sub in node["properties"].items():
-            if name not in value and "default" in sub:
-                value[name] = yaml.safe_load(yaml.safe_dump(sub["default"]))
-            if name in value:
-                value[name] = apply_defaults(sub, value[name])
-    elif isinstance(value, list) and "items" in node:
-        return [apply_defaults(node["items"], item) for item in value]
-    return value
-
-
-def cel_violations(node: dict, value) -> list[str]:
-    """Evaluate every x-kubernetes-validations rule where the object has a value."""
-    found = []
-    for rule in node.get("x-kubernetes-validations", []):
-        if not evaluate_cel(rule["rule"], value):
-            found.append(rule.get("message") or str(evaluate_cel(rule["messageExpression"], value)))
-    if isinstance(value, dict):
-        for name, sub in node.get("properties", {}).items():
-            if name in value:
-                found += cel_violations(sub, value[name])
-    if isinstance(value, list) and "items" in node:
-        for item in value:
-            found += cel_violations(node["items"], item)
-    return found
 
 
 def as_applied(path: Path) -> dict:
@@ -161,3 +129,12 @@ def test_printer_columns_point_at_status_fields():
         for part in path.strip(".").split("."):
             node = node["items"] if part == "[]" else node["properties"][part]
         assert node["type"] == column["type"], column
+
+
+@pytest.mark.parametrize("name, refused", [("run-1", False), ("1run", True), ("run-", True),
+                                           ("r" * 40, False), ("r" * 41, True)])
+def test_the_crd_refuses_run_names_its_services_could_not_carry(name, refused):
+    document = as_applied(EXAMPLES[0])
+    document["metadata"]["name"] = name
+    violations = cel_violations(schema(), document)
+    assert bool(violations) == refused, violations

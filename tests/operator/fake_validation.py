@@ -4,6 +4,7 @@ do not match the committed CRD. Messages follow the API server's wording."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from crd_rules import apply_defaults, cel_violations
 
 CRD = Path(__file__).resolve().parents[2] / "charts/dart/crds/dartruns.dart.ai.yaml"
 K8S_VERSION = "1.29"
@@ -45,10 +47,25 @@ def name_problem(kind: str, name: str) -> str | None:
 
 
 @functools.cache
-def dartrun_validator() -> jsonschema.Draft4Validator:
+def dartrun_schema() -> dict[str, Any]:
     crd = yaml.safe_load(CRD.read_text())
-    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    return jsonschema.Draft4Validator(_nullable_to_jsonschema(schema))
+    return crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+
+@functools.cache
+def dartrun_validator() -> jsonschema.Draft4Validator:
+    return jsonschema.Draft4Validator(_nullable_to_jsonschema(dartrun_schema()))
+
+
+def dartrun_problem(obj: dict[str, Any]) -> str | None:
+    """The schema first, then (on the defaulted object) the CRD's CEL rules, as the API server
+    orders them."""
+    error = jsonschema.exceptions.best_match(dartrun_validator().iter_errors(obj))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "<root>"
+        return f"{where}: {error.message}"
+    broken = cel_violations(dartrun_schema(), apply_defaults(dartrun_schema(), copy.deepcopy(obj)))
+    return f"<root>: Invalid value: {broken[0]}" if broken else None
 
 
 def _nullable_to_jsonschema(node: Any) -> Any:
@@ -66,11 +83,7 @@ def _nullable_to_jsonschema(node: Any) -> Any:
 def schema_problem(obj: dict[str, Any]) -> str | None:
     kind = obj.get("kind")
     if kind == "DartRun":
-        error = jsonschema.exceptions.best_match(dartrun_validator().iter_errors(obj))
-        if error is None:
-            return None
-        where = ".".join(str(p) for p in error.absolute_path) or "<root>"
-        return f"{where}: {error.message}"
+        return dartrun_problem(obj)
     if kind not in SCHEMA_CHECKED:
         return None
     try:

@@ -39,7 +39,8 @@ def test_dart_operator_runs_serves_metrics_and_liveness_and_stops_on_sigterm(tmp
         proc = subprocess.Popen([executable], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
         try:
-            wait_until(lambda: api.get("Deployment", NAMESPACE, "demo-scorer"), timeout=30,
+            # a fresh process imports kopf and the spec models first: slow on a busy machine
+            wait_until(lambda: api.get("Deployment", NAMESPACE, "demo-scorer"), timeout=90,
                        what="the operator's first reconcile")
             reconciled = 'dart_operator_reconciles_total{result="success"}'
             wait_until(lambda: reconciled in fetch(f"http://127.0.0.1:{metrics_port}/metrics"),

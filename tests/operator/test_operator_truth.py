@@ -128,16 +128,21 @@ def test_the_deadline_does_not_count_while_suspended(apiserver):  # noqa: F811
         assert condition(api, "Failed")["reason"] == "DeadlineExceeded"
 
 
-def test_a_name_services_cannot_carry_is_an_invalid_spec_not_a_retry_loop(apiserver):  # noqa: F811
+def test_a_name_services_cannot_carry_is_refused_at_apply(apiserver):  # noqa: F811
+    with pytest.raises(ValueError, match="must start with a letter"):
+        apiserver.create(make_run(name="1run"))
+
+
+def test_a_stored_name_services_cannot_carry_is_an_invalid_spec_not_a_retry_loop(apiserver):  # noqa: F811
+    """A run stored before the CRD had its name rule: the operator refuses it once."""
     api = apiserver
     with running_operator():
-        run = make_run(name="1run")
-        api.create(run)
+        api.run(api._locked(api._create, make_run(name="1run")))  # past the CRD's rules
         get = lambda: (api.get("DartRun", NAMESPACE, "1run") or {}).get("status") or {}  # noqa: E731
         wait_until(lambda: get().get("phase") == "Failed", what="Failed")
         failed = next(c for c in get()["conditions"] if c["type"] == "Failed")
         assert failed["reason"] == "InvalidSpec"
-        assert "letter" in failed["message"]
+        assert "starting with a letter" in failed["message"]
     assert not any(c.verb == "create" and c.resource != "events" for c in api.calls)
 
 

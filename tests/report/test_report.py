@@ -125,6 +125,22 @@ def test_an_undefined_oracle_gap_says_why():
     assert "not ahead of sft-original on any seed" in oracle_gap_lines(behind)[-1]
 
 
+def test_a_gap_one_seed_defines_has_no_spread_rather_than_zero():
+    from dart.report.sections import oracle_gap_lines
+    from dart.report.summary import terminal_summary
+
+    # seed 0: the oracle is not ahead (undefined); seed 1: dart recovers all of the gap
+    models = {"dart": {"x": scores(0.0, 0.07)}, "sft-original": {"x": scores(0.0, 0.0)},
+              "sft-oracle": {"x": scores(0.0, 0.07)}}
+    gap = oracle_gap(models)["x"]
+    assert gap["std"] is None and gap["mean"] == pytest.approx(1.0)
+    line = oracle_gap_lines(models)[-1]
+    assert "recovers 1.000 (only 1 of 2 seeds define it: no spread)" in line
+    assert "±" not in line
+    results = {"models": {"base": {"x": scores(0.0)}, **models}, "costs": {}}
+    assert "oracle gap recovered: 1.00 (only 1 of 2 seeds" in terminal_summary(results, "r.md")
+
+
 def test_terminal_summary_states_the_table_and_the_verdicts(tmp_path):
     from dart.report.summary import terminal_summary
 

@@ -81,3 +81,46 @@ def test_more_shards_than_items_a_dead_shard_and_a_rerun(run, tmp_path):
     # A re-run of a finished shard is skipped: its file is not rewritten.
     synthesize(run, artifacts, 0)
     assert {i: shard_path(shards, i, SHARDS).stat().st_mtime_ns for i in (0, 2)} == finished
+
+
+def shard_rows(artifacts: Path, count: int = 1) -> list[dict]:
+    path = shard_path(Artifacts(artifacts).synthesize().shards, 0, count)
+    return [{k: v for k, v in json.loads(line).items() if k != "seconds"}
+            for line in path.read_text().splitlines()]
+
+
+def test_a_shard_keeps_each_finished_chunk_and_goes_on_from_there(run, tmp_path, monkeypatch):
+    """A crash or a full disk mid-shard loses one chunk at most: a re-run generates only the
+    chunks not kept, and the shard is the one an uninterrupted run writes."""
+    import dart.synthesize.job as job
+    from dart.artifacts.layout import partial_shard
+
+    spec, generator, scorer = run
+    monkeypatch.setattr(job, "CHUNK_ITEMS", 1)  # three chunks of one demonstration
+    synthesize1 = lambda out, **kw: run_synthesize_stage(  # noqa: E731
+        spec, out, (0, 1), generator, scorer, untrained=True, **kw)
+    synthesize1(tmp_path / "whole")
+
+    calls = []
+    real_append = job.append_jsonl
+
+    def disk_full_on_second_chunk(path, rows):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(path))
+        return real_append(path, rows)
+
+    monkeypatch.setattr(job, "append_jsonl", disk_full_on_second_chunk)
+    with pytest.raises(OSError, match="No space left"):
+        synthesize1(tmp_path / "full")
+    shards = Artifacts(tmp_path / "full").synthesize().shards
+    partial = partial_shard(shard_path(shards, 0, 1))
+    assert [json.loads(line)["position"] for line in partial.read_text().splitlines()] == [0]
+    assert not list(shards.glob("*.tmp")) and not shard_path(shards, 0, 1).exists()
+
+    monkeypatch.setattr(job, "append_jsonl", real_append)
+    reported = []
+    synthesize1(tmp_path / "full", on_progress=lambda done, total: reported.append(done))
+    assert reported == [2, 3]  # chunk 1 was kept, not generated again
+    assert shard_rows(tmp_path / "full") == shard_rows(tmp_path / "whole")
+    assert not partial.exists()

@@ -4,6 +4,7 @@ never in another stage's code. Free of engines: the operator may import it."""
 
 from dart.artifacts.files import (
     MARKER,
+    append_jsonl,
     atomic_file,
     atomic_folder,
     atomic_write_json,
@@ -19,6 +20,6 @@ from dart.artifacts.layout import DART, DIRECT_RL, Artifacts, LearnPaths, SftPat
 
 __all__ = [
     "DART", "DIRECT_RL", "MARKER", "Artifacts", "LearnPaths", "SftPaths", "SynthesizePaths",
-    "atomic_file", "atomic_folder", "atomic_write_json", "atomic_write_jsonl",
+    "append_jsonl", "atomic_file", "atomic_folder", "atomic_write_json", "atomic_write_jsonl",
     "atomic_write_text", "is_done", "mark_done", "read_json", "read_json_or", "read_jsonl",
 ]

@@ -41,11 +41,14 @@ def _temporary(path: Path) -> Path:
 def atomic_write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary(path)
-    with tmp.open("w") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())  # the rename must not reach the disk before the bytes
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # the rename must not reach the disk before the bytes
+        os.replace(tmp, path)
+    finally:  # a full disk must not leave a half temporary behind as well
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -55,6 +58,17 @@ def atomic_write_json(path: Path, data: Any) -> Path:
 
 def atomic_write_jsonl(path: Path, rows: Iterable[dict]) -> Path:
     return atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def append_jsonl(path: Path, rows: Iterable[dict]) -> Path:
+    """Rows added durably at the end of a JSONL file: a crash mid-append tears at most the
+    last line, which read_jsonl drops, so long work can be kept as it goes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write("".join(json.dumps(row) + "\n" for row in rows))
+        out.flush()
+        os.fsync(out.fileno())
+    return path
 
 
 @contextmanager

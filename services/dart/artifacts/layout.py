@@ -3,7 +3,8 @@
     learn/                     the mapper's learner (LearnPaths): checkpoints/step-N/,
                                weights/step-N/ and weights/final/ (learn is done when final is),
                                progress.json, history.jsonl
-    synthesize/                shards/shard-I-of-N.jsonl, adapted.jsonl + .parquet,
+    synthesize/                shards/shard-I-of-N.jsonl (kept chunk by chunk in a hidden
+                               .partial file while written), adapted.jsonl + .parquet,
                                summary.json; done when it holds the marker
     ablations/<arm>/           learn/ and synthesize/ of an ablation (no-rl, grape, no-penalties)
     direct-rl/                 learn/ of GRPO on the target, model/ (merged, loadable)
@@ -57,6 +58,11 @@ class LearnPaths:
 
 def shard_name(index: int, count: int) -> str:
     return f"shard-{index:05d}-of-{count:05d}.jsonl"
+
+
+def partial_shard(shard: Path) -> Path:
+    """A shard's finished chunks while it is written (hidden: never taken for a shard)."""
+    return shard.with_name(f".{shard.name}.partial")
 
 
 @dataclass(frozen=True)

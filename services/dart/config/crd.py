@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from dart.config.spec import API_VERSION, KIND, DartRunSpec
+from dart.config.spec import API_VERSION, KIND, MAX_RUN_NAME, RUN_NAME_PATTERN, DartRunSpec
 from dart.config.status import DartRunStatus
 
 GROUP, VERSION = API_VERSION.split("/")
@@ -40,11 +40,17 @@ PRINTER_COLUMNS = [
      "jsonPath": '.status.conditions[?(@.type=="Ready")].message'},
 ]
 
-# metadata cannot carry a schema in a CRD, but a root rule may read metadata.name.
-_NAME_RULE = {
-    "rule": "self.metadata.name.size() <= 40",
-    "message": "metadata.name must be at most 40 characters (child objects are named after it)",
-}
+# metadata cannot carry a schema in a CRD, but a root rule may read metadata.name: the API
+# server then refuses at apply a name its Services could not carry, not the operator later.
+_NAME_RULES = [
+    {"rule": f"self.metadata.name.size() <= {MAX_RUN_NAME}",
+     "message": f"metadata.name must be at most {MAX_RUN_NAME} characters (child objects are "
+                "named after it)"},
+    {"rule": f"self.metadata.name.matches('{RUN_NAME_PATTERN}')",
+     "message": "metadata.name must start with a letter and hold only lowercase letters, digits "
+                "and '-' (the run's Services are named after it, and Service names are DNS-1035 "
+                "labels)"},
+]
 
 
 def _resolve(node: Any, defs: dict[str, Any]) -> Any:
@@ -147,7 +153,7 @@ def crd() -> dict[str, Any]:
             "spec": openapi_schema(DartRunSpec),
             "status": _status_schema(),
         },
-        "x-kubernetes-validations": [_NAME_RULE],
+        "x-kubernetes-validations": _NAME_RULES,
     }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

@@ -26,6 +26,11 @@ MODEL_URI_PATTERN = (
 )
 DATA_PATH_PATTERN = r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+|[^:\s][^:]*)$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+RUN_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+"""A DNS-1035 label: the run's Services are named after it, and Service names must start with
+a letter (a DNS-1123 name such as `1run` is stored by the API server, then its Services are not)."""
+MAX_RUN_NAME = 40
+"""Children are named `<run>-<unit>`, and those names stay within 63 characters."""
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
 # What each pattern means, in words, for error messages.
@@ -34,6 +39,8 @@ PATTERN_MEANINGS = {
     DATA_PATH_PATTERN: "expected a local path or pvc://CLAIM/PATH",
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
     "starting and ending with a letter or digit",
+    RUN_NAME_PATTERN: "expected a run name: lowercase letters, digits and '-', starting with "
+    "a letter (its Services are named after it) and ending with a letter or digit",
     QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
 }
 
@@ -599,8 +606,9 @@ class ObjectMeta(SpecModel):
 
     model_config = SpecModel.model_config | {"extra": "allow"}
 
-    name: Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=40)]
-    """Run name; children are named after it, so it is a DNS label of at most 40 characters."""
+    name: Annotated[str, Field(pattern=RUN_NAME_PATTERN, max_length=MAX_RUN_NAME)]
+    """Run name; children (Services too) are named after it: a DNS-1035 label of at most 40
+    characters."""
     namespace: DnsLabel | None = None
     """Namespace in a cluster; ignored by `dart run`."""
     labels: dict[str, str] = {}

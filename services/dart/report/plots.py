@@ -82,7 +82,7 @@ def oracle_gap_bars(gaps: dict[str, dict], out: Path) -> Path:
         if gap["mean"] is None:
             ax.text(index, 0.05, "undefined", ha="center", va="bottom")
             continue
-        ax.bar(index, gap["mean"], 0.6, yerr=gap["std"], capsize=4, color="tab:blue")
+        ax.bar(index, gap["mean"], 0.6, yerr=gap["std"] or 0.0, capsize=4, color="tab:blue")
         seeds = [g for g in gap["seeds"] if g is not None]
         ax.scatter([index] * len(seeds), seeds, color="black", zorder=3, s=12)
     ax.axhline(0, color="grey", lw=0.8)

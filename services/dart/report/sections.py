@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dart.report.oracle_gap import oracle_gap
-from dart.summary import versus_plain_sft
+from dart.summary import gap_figure, versus_plain_sft
 
 ORIGINAL = "sft-original"
 
@@ -51,7 +51,7 @@ def oracle_gap_lines(models: dict[str, dict[str, dict]]) -> list[str]:
             lines.append(f"- **{name}**: undefined: {undefined_gap_reason(models, name)} "
                          f"({means}).")
             continue
-        lines.append(f"- **{name}**: DART recovers {gap['mean']:.3f} ± {gap['std']:.3f} of the "
+        lines.append(f"- **{name}**: DART recovers {gap_figure(gap)} of the "
                      f"oracle gap (per seed: {_seed_list(gap['seeds'])}; {means}).")
     return lines
 

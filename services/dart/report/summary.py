@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dart.report.oracle_gap import oracle_gap
 from dart.report.sections import ORIGINAL, compare_to_plain_sft, undefined_gap_reason
+from dart.summary import gap_figure
 
 
 def _cell(score: dict) -> str:
@@ -35,7 +36,7 @@ def verdict_lines(models: dict[str, dict[str, dict]]) -> list[str]:
         lines.append(f"{name}: {compare_to_plain_sft(dart, models[ORIGINAL][name])}")
         gap = gaps.get(name)
         if gap is not None and gap["mean"] is not None:
-            lines.append(f"  oracle gap recovered: {gap['mean']:.2f} ± {gap['std']:.2f}")
+            lines.append(f"  oracle gap recovered: {gap_figure(gap, 2)}")
         elif gap is not None:
             lines.append(f"  oracle gap: undefined, {undefined_gap_reason(models, name)}.")
     return lines

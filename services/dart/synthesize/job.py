@@ -9,11 +9,14 @@ from pathlib import Path
 
 from dart.artifacts import (
     SynthesizePaths,
+    append_jsonl,
     atomic_file,
     atomic_write_json,
     atomic_write_jsonl,
     mark_done,
+    read_jsonl,
 )
+from dart.artifacts.layout import partial_shard
 from dart.config.spec import DartRunSpec
 from dart.prompts import PROMPT_FORMAT_VERSION, mapper_prompt
 from dart.rewards.batch import ExpertScores, reward_rewrites
@@ -28,22 +31,40 @@ def synthesize_shard(spec: DartRunSpec, items: list[dict], shard: tuple[int, int
                      mapper_version: str, rule: str = "gated",
                      on_progress=lambda done, total: None) -> Path:
     """Write one shard (skipped when it already exists); `rule` names the selection rule
-    (dart.synthesize.select.SELECTION_RULES)."""
+    (dart.synthesize.select.SELECTION_RULES). Each finished chunk is appended to the shard's
+    partial file at once, so a crash or a full disk loses one chunk at most, and a re-run
+    goes on from the first chunk not kept (the same chunks and seeds, so the same rows)."""
     path = shard_path(out_dir, *shard)
     if path.exists():
         return path
     work = shard_items(items, *shard)
-    experts, rows = ExpertScores(scorer), []
-    for start in range(0, len(work), CHUNK_ITEMS):
-        chunk = work[start : start + CHUNK_ITEMS]
+    chunks = [work[start : start + CHUNK_ITEMS] for start in range(0, len(work), CHUNK_ITEMS)]
+    partial = partial_shard(path)
+    kept = _whole_chunks(read_jsonl(partial), chunks)
+    atomic_write_jsonl(partial, kept)  # drops a chunk a crash left half-appended
+    finished = {entry["position"] for entry in kept}
+    experts, done = ExpertScores(scorer), len(kept)
+    for chunk in chunks:
+        if chunk[0][0] in finished:
+            continue
         began = time.monotonic()
         adapted = _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts,
                                mapper_version, SELECTION_RULES[rule])
         seconds = (time.monotonic() - began) / len(chunk)  # the cost accounting's share
-        rows += [{**entry, "seconds": seconds} for entry in adapted]
-        on_progress(start + len(chunk), len(work))
-    atomic_write_jsonl(path, rows)
+        append_jsonl(partial, [{**entry, "seconds": seconds} for entry in adapted])
+        done += len(chunk)
+        on_progress(done, len(work))
+    atomic_write_jsonl(path, read_jsonl(partial))
+    partial.unlink()
     return path
+
+
+def _whole_chunks(rows: list[dict], chunks: list[list[tuple[int, dict]]]) -> list[dict]:
+    """The rows of the chunks a partial file holds entirely, in chunk order."""
+    by_position = {entry["position"]: entry for entry in rows}
+    return [by_position[position] for chunk in chunks
+            if all(position in by_position for position, _ in chunk)
+            for position, _ in chunk]
 
 
 def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, version, select):
