@@ -20,7 +20,14 @@ from dart.plan import Unit
 from dart_operator import jobs, naming, servers
 from dart_operator.pods import CONFIG_FILE, RunContext, unknown_node_pools
 from dart_operator.settings import Settings
-from dart_operator.stages import KIND_OF_UNIT_STAGE, STAGE_KINDS, StageState, combined, job_state
+from dart_operator.stages import (
+    CONDITION_OF_STAGE,
+    KIND_OF_UNIT_STAGE,
+    STAGE_KINDS,
+    StageState,
+    combined,
+    job_state,
+)
 from dart_operator.trouble import Trouble, pod_troubles
 
 Children = dict[str, dict[str, dict[str, Any]]]
@@ -75,6 +82,9 @@ class Assessment:
     """Unsuspended seconds banked before the current spell (what the deadline counts)."""
     terminal: bool = False
     """The run finished earlier: nothing is started again, only the TTL applies."""
+    preempted: str | None = None
+    """The served unit the queue took back after admitting it (Kueue preempts by suspending
+    the Job): its Job and the servers go, so that none of the run's GPUs stay held."""
     old_status: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -204,6 +214,17 @@ def serving_unit(launchable: tuple[Unit, ...]) -> Unit | None:
     return next((u for u in launchable if u.servers), None)
 
 
+def preempted_unit(serving: Unit | None, states: dict[str, StageState],
+                   old: dict[str, Any]) -> str | None:
+    """The served unit whose Job is suspended again while the last status saw it running:
+    the queue admitted it, then took its GPUs back. (A Job the queue has not admitted yet
+    is suspended too, but its stage was never seen running.)"""
+    if serving is None or states[serving.name].state != "Queued":
+        return None
+    kind = CONDITION_OF_STAGE[KIND_OF_UNIT_STAGE[serving.stage]]
+    return serving.name if _condition(old, kind).get("reason") == "Running" else None
+
+
 def _seconds_between(earlier: str, now: datetime) -> float:
     return (now - datetime.fromisoformat(earlier.replace("Z", "+00:00"))).total_seconds()
 
@@ -288,6 +309,7 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
     stages = observe_stages(units, states)
     launchable = launchable_units(units, states)
     current = next((u for u in units if states[u.name].state != "Succeeded"), None)
+    serving = serving_unit(launchable)
     troubles = pod_troubles(children.get("Pod", {}), {
         u.name: "learner" if u.resources == "learn" else u.resources for u in units})
     return Assessment(
@@ -295,7 +317,8 @@ def assess(run: dict[str, Any], children: Children, settings: Settings,
         stages=stages,
         units=states,
         launchable=launchable,
-        serving=serving_unit(launchable),
+        serving=serving,
+        preempted=None if ctx.spec.suspend else preempted_unit(serving, states, old),
         current_unit=current.name if current else None,
         servers_ready=servers_ready(ctx, children),
         failure=first_failure(ctx, states, children, left),

@@ -75,6 +75,8 @@ def stage_condition(a: Assessment, stage: str) -> dict[str, Any]:
         return condition(kind, True, "Completed", f"stage {stage} finished")
     if stage == a.current and a.suspended and not state.finished:
         return condition(kind, False, "Suspended", "the run is suspended; resumes here")
+    if a.preempted and _serves(a, stage):
+        return condition(kind, False, "Preempted", preempted_message(a))
     trouble = a.stage_troubles.get(stage)
     if state.state == "Running" and trouble:
         return condition(kind, False, trouble.reason, trouble.message)
@@ -91,9 +93,18 @@ def _serves(a: Assessment, stage: str) -> bool:
     return a.serving is not None and KIND_OF_UNIT_STAGE[a.serving.stage] == stage
 
 
+def preempted_message(a: Assessment) -> str:
+    queue = a.ctx.spec.queue_name if a.ctx else None
+    return (f"queue {queue} took back the GPUs of unit {a.preempted}: its Job and the servers "
+            f"are released and come back when the queue admits them again (a learner resumes "
+            f"from its last checkpoint)")
+
+
 def servers_condition(a: Assessment) -> dict[str, Any]:
     if a.failure and a.failure.reason == "ModelLoadFailed":
         return condition("ServersReady", False, "ModelLoadFailed", a.failure.message)
+    if a.preempted and not a.failure:
+        return condition("ServersReady", False, "Preempted", preempted_message(a))
     needed = a.serving is not None and not (a.failure or a.suspended)
     if not needed:  # reported as decided, even while the deletion is still under way
         return condition("ServersReady", False, "NotNeeded", "no pending stage needs the servers")
@@ -162,6 +173,8 @@ def ready_condition(a: Assessment, phase: str, progress: dict[str, Any] | None,
         return condition("Ready", False, "SpecRefused", refused_condition(a)["message"])
     if refusals:
         return condition("Ready", False, refusals[0].reason, "; ".join(r.text for r in refusals))
+    if a.preempted:
+        return condition("Ready", False, "Preempted", preempted_message(a))
     if trouble := current_trouble(a):
         return condition("Ready", False, *trouble)
     if a.current and a.stages[a.current].state == "Queued" and a.ctx:

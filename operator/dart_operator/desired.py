@@ -41,7 +41,7 @@ def wanted(a: Assessment) -> list[dict[str, Any]]:
     base = [storage.config_map(ctx)]
     if claim := storage.artifacts_claim(ctx):
         base.append(claim)
-    if a.failure or a.suspended or a.current is None:
+    if a.failure or a.suspended or a.preempted or a.current is None:
         return base
     if servers_needed(a):  # served units first, one at a time; the rest waits for their GPUs
         assert a.serving is not None
@@ -88,11 +88,14 @@ def server_refs(a: Assessment) -> list[Ref]:
 
 
 def stopped_jobs(a: Assessment) -> list[Ref]:
-    """Unfinished Jobs of a run that must not go on (suspended or failed): deleting them
-    deletes their pods; artifacts stay, and a resumed learner continues from its checkpoint."""
+    """Unfinished Jobs of a run that must not go on (suspended or failed), and a preempted
+    one: deleting them deletes their pods; artifacts stay, and a resumed learner continues
+    from its checkpoint. (Deleted, not suspended: the queue owns a Job's `suspend`.)"""
+    assert a.ctx is not None
+    if a.preempted and not (a.suspended or a.failure):
+        return [("Job", naming.child_name(a.ctx.name, a.preempted))]
     if not (a.suspended or a.failure):
         return []
-    assert a.ctx is not None
     return [("Job", naming.child_name(a.ctx.name, u)) for u, st in a.units.items() if st.active]
 
 
@@ -116,7 +119,7 @@ def existing(children: Children, ref: Ref) -> dict[str, Any] | None:
 
 def servers_needed(a: Assessment) -> bool:
     """A launchable unit talks to the servers and the run may go on."""
-    return a.serving is not None and not (a.failure or a.suspended)
+    return a.serving is not None and not (a.failure or a.suspended or a.preempted)
 
 
 def keeping_server_logs(a: Assessment, now: datetime) -> bool:

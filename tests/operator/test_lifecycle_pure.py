@@ -244,6 +244,39 @@ def test_kueue_jobs_wait_for_admission():
     assert sim.condition("Learned")["reason"] == "Queued"
 
 
+def test_a_preempted_stage_releases_its_servers_and_waits_in_the_queue_again():
+    """Kueue preempts by suspending an admitted Job: the servers must not keep their GPUs."""
+    sim = Sim(make_run(), SETTINGS)
+    sim.run["spec"]["queueName"] = "gpus"
+    sim.step()
+    sim.servers_available()
+    sim.step()
+    job = sim.get("Job", "learn")
+    sim.step()  # created suspended and not yet admitted: queued, the servers stay
+    assert sim.condition("Ready")["reason"] == "Queued"
+    assert sim.names("Deployment") == {"demo-generator", "demo-scorer"}
+    job["spec"]["suspend"] = False  # admitted
+    sim.job_running("learn")
+    sim.step()
+    assert sim.run["status"]["phase"] == "Running"
+    job["spec"]["suspend"] = True  # preempted
+    job["status"] = {}
+    status = sim.step()
+    assert ("Job", "demo-learn") in sim.last_plan.delete
+    assert {("Deployment", "demo-generator"), ("Deployment", "demo-scorer")} <= set(
+        sim.last_plan.delete)
+    assert status["phase"] == "Pending"
+    for kind in ("Ready", "Learned", "ServersReady"):
+        assert sim.condition(kind)["reason"] == "Preempted"
+    assert "queue gpus took back the GPUs of unit learn" in sim.condition("Ready")["message"]
+    sim.step()  # the stage starts over: servers first (queued themselves), then its Job
+    assert sim.names("Deployment") == {"demo-generator", "demo-scorer"}
+    assert sim.get("Job", "learn") is None and sim.condition("Ready")["reason"] != "Preempted"
+    sim.servers_available()
+    sim.step()
+    assert sim.get("Job", "learn")["spec"]["suspend"] is True
+
+
 def test_multikueue_manages_the_jobs_when_the_operator_says_so():
     def created_jobs(settings):
         run = make_run()

@@ -15,6 +15,7 @@ from test_operator_lifecycle import (
     apiserver,  # noqa: F401 - the fixture
     assert_calls_within_contract,
     condition,
+    event_reasons,
     job_status,
     make_servers_available,
     names,
@@ -268,6 +269,18 @@ def test_kueue_gates_the_servers_too_and_a_queued_run_is_not_running(apiserver):
         api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": False}})  # admitted
         job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
         wait_until(lambda: status(api).get("phase") == "Running", what="Running once admitted")
+
+        # Kueue preempts by suspending the admitted Job: the run lets go of every GPU
+        api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": True}})
+        job_status(api, "learn", {"active": 0})
+        wait_until(lambda: "Preempted" in event_reasons(api), what="a Preempted event")
+        wait_until(lambda: not names(api, "Job"), what="the preempted Job deleted")
+        deleted = {c.resource for c in api.calls if c.verb == "delete"}
+        assert {"jobs", "deployments"} <= deleted
+        # and starts over through the queue: servers first, then a Job created suspended
+        make_servers_available(api)
+        wait_until(lambda: names(api, "Job"), what="a new learner Job")
+        assert api.get("Job", NAMESPACE, f"{RUN}-learn")["spec"]["suspend"] is True
 
 
 def test_a_restricted_namespace_takes_every_pod_the_operator_asks_for(apiserver):  # noqa: F811
