@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dart.arms import DIRECT_RL, evaluated_arms, sft_arms
 from dart.artifacts import Artifacts, atomic_write_json, is_done, read_json_or
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import TARGET_FIELD, model_folder, resolve_model
 from dart.config.spec import DartRunSpec
 from dart.evaluate.generate import load_for_generation, solve
 from dart.evaluate.results import assemble_results
@@ -27,7 +27,8 @@ def results_path(artifacts: Path) -> Path:
 def models_to_evaluate(spec: DartRunSpec, artifacts: Path) -> dict[str, Path | str]:
     """name -> model path: the base target, each finished (arm, seed), each curve point."""
     layout = Artifacts(artifacts)
-    models: dict[str, Path | str] = {"base": resolve_model(spec.models.target).name_or_path}
+    base = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
+    models: dict[str, Path | str] = {"base": base}
     for arm in sft_arms(spec):
         for seed in range(spec.evaluate.seeds):
             models[f"{arm}/seed-{seed}"] = layout.sft(arm, seed).model

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import TARGET_FIELD, mapper_source, model_folder, resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 
@@ -134,8 +134,8 @@ def _serving(roles: list[tuple[str, str]], workdir: Path) -> Iterator[tuple[str,
 @contextlib.contextmanager
 def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]:
     """(generator address, scorer address), serving the mapper's start and the target."""
-    mapper = resolve_model(spec.models.mapper.init or spec.models.target).name_or_path
-    target = resolve_model(spec.models.target).name_or_path
+    mapper = model_folder(*mapper_source(spec))
+    target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
     with _serving([("generator", mapper), ("scorer", target)], workdir) as addresses:
         yield addresses
 
@@ -143,7 +143,7 @@ def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]
 @contextlib.contextmanager
 def local_target_generator(spec: DartRunSpec, workdir: Path) -> Iterator[str]:
     """A generator serving the target itself (the direct-rl arm samples from it)."""
-    target = resolve_model(spec.models.target).name_or_path
+    target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
     with _serving([("generator", target)], workdir) as (address,):
         yield address
 
