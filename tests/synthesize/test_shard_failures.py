@@ -111,10 +111,13 @@ def test_a_shard_keeps_each_finished_chunk_and_goes_on_from_there(run, tmp_path,
         return real_append(path, rows)
 
     monkeypatch.setattr(job, "append_jsonl", disk_full_on_second_chunk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(UserError) as caught:
         synthesize1(tmp_path / "full")
     shards = Artifacts(tmp_path / "full").synthesize().shards
     partial = partial_shard(shard_path(shards, 0, 1))
+    message = str(caught.value)
+    assert message.startswith(f"{partial}: no space left on device: the shard needs about ")
+    assert "the 1 of 3 demonstrations already rewritten are kept" in message
     assert [json.loads(line)["position"] for line in partial.read_text().splitlines()] == [0]
     assert not list(shards.glob("*.tmp")) and not shard_path(shards, 0, 1).exists()
 

@@ -3,7 +3,9 @@ kept (see dart.synthesize.select), shard by shard, then merged into JSONL and Pa
 
 from __future__ import annotations
 
+import errno
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from dart.artifacts import (
 )
 from dart.artifacts.layout import partial_shard
 from dart.config.spec import DartRunSpec
+from dart.errors import UserError
 from dart.prompts import PROMPT_FORMAT_VERSION, mapper_prompt
 from dart.rewards.batch import ExpertScores, reward_rewrites
 from dart.synthesize.select import SELECTION_RULES, Candidate
@@ -51,12 +54,29 @@ def synthesize_shard(spec: DartRunSpec, items: list[dict], shard: tuple[int, int
         adapted = _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts,
                                mapper_version, SELECTION_RULES[rule])
         seconds = (time.monotonic() - began) / len(chunk)  # the cost accounting's share
-        append_jsonl(partial, [{**entry, "seconds": seconds} for entry in adapted])
+        keep_chunk(partial, [{**entry, "seconds": seconds} for entry in adapted], done, len(work))
         done += len(chunk)
         on_progress(done, len(work))
     atomic_write_jsonl(path, read_jsonl(partial))
     partial.unlink()
     return path
+
+
+def keep_chunk(partial: Path, rows: list[dict], done: int, total: int) -> None:
+    """Append a finished chunk; a full disk is one sentence with the space the rest needs."""
+    try:
+        append_jsonl(partial, rows)
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        written = partial.stat().st_size if partial.exists() else 0
+        per_row = written / done if done else len(json.dumps(rows)) / len(rows)
+        needed = per_row * (total - done) / 2**20
+        free = shutil.disk_usage(partial.parent).free / 2**20
+        raise UserError(
+            f"{partial}: no space left on device: the shard needs about {needed:.1f} MiB more "
+            f"({free:.1f} MiB free); free some space and run it again, the {done} of {total} "
+            f"demonstrations already rewritten are kept") from None
 
 
 def _whole_chunks(rows: list[dict], chunks: list[list[tuple[int, dict]]]) -> list[dict]:
