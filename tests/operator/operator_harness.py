@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fake_apiserver import TOKEN, FakeApiServer
 from kopf.testing import KopfRunner
 
 NAMESPACE = "research"
@@ -25,6 +26,26 @@ def write_kubeconfig(folder: Path, server: str, token: str) -> Path:
     path = folder / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+@contextmanager
+def fake_cluster(folder: Path, monkeypatch: Any, **settings: str) -> Iterator[FakeApiServer]:
+    """The fake API server with the runs' namespace, and the environment the operator reads
+    (kubeconfig, fast resyncs, no metrics or liveness ports); `settings` add DART_* values."""
+    server = FakeApiServer().start()
+    server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(folder, server.url, TOKEN)))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    for name, value in {
+        "DART_METRICS_PORT": "0", "DART_LIVENESS_ENDPOINT": "off", "DART_RESYNC_SECONDS": "0.3",
+        "DART_IMAGE_WORKLOAD": "registry.example/dart:1.0",
+        "DART_PROGRESS_URL": server.url + "/_progress/{namespace}/{service}", **settings,
+    }.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:

@@ -34,6 +34,20 @@ def warnings(api: FakeApiServer, reason: str) -> list[str]:
             if e["reason"] == reason and e.get("type") == "Warning"]
 
 
+def learner_running(api: FakeApiServer, wait: bool = True) -> None:
+    """The learn Job's pod runs (as the Job controller would report it)."""
+    job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
+    if wait:
+        wait_until(lambda: status(api).get("phase") == "Running", what="Running")
+
+
+def start_learning(api: FakeApiServer, wait: bool = True) -> None:
+    """A new run whose servers are up and whose learner runs."""
+    api.create(make_run())
+    make_servers_available(api)
+    learner_running(api, wait)
+
+
 def creates(api: FakeApiServer, resource: str) -> int:
     return sum(1 for c in api.calls if c.verb == "create" and c.resource == resource)
 
@@ -79,10 +93,7 @@ def test_a_rejected_job_does_not_leave_a_stale_servers_condition(apiserver):  # 
 def test_an_invalid_mid_run_edit_is_refused_and_the_run_goes_on(apiserver):  # noqa: F811
     api = apiserver
     with running_operator():
-        api.create(make_run())
-        make_servers_available(api)
-        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
-        wait_until(lambda: status(api).get("phase") == "Running", what="Running")
+        start_learning(api)
 
         api.patch("DartRun", NAMESPACE, RUN,
                   {"spec": {"resources": {"generator": {"nodePool": "nowhere"}}}})
@@ -187,9 +198,7 @@ def waiting(reason: str, message: str = "", last: str | None = None) -> dict:
 def test_a_learner_that_cannot_pull_its_image_says_so(apiserver):  # noqa: F811
     api = apiserver
     with running_operator():
-        api.create(make_run())
-        make_servers_available(api)
-        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
+        start_learning(api, wait=False)
         add_pod(api, "learn", waiting("ImagePullBackOff",
                                       'Back-off pulling image "registry.example/dart:1.0"'))
         wait_until(lambda: condition(api, "Learned")["reason"] == "ImagePullBackOff",
@@ -220,10 +229,7 @@ def test_servers_that_cannot_be_scheduled_or_oom_loop_say_so_at_once(apiserver):
 def test_a_learner_image_or_gpus_edit_mid_stage_is_not_claimed_to_be_in_effect(apiserver):  # noqa: F811
     api = apiserver
     with running_operator():
-        api.create(make_run())
-        make_servers_available(api)
-        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
-        wait_until(lambda: status(api).get("phase") == "Running", what="Running")
+        start_learning(api)
         assert condition(api, "SpecRefused")["reason"] == "SpecAccepted"
         job_before = api.get("Job", NAMESPACE, f"{RUN}-learn")
 
@@ -267,8 +273,7 @@ def test_kueue_gates_the_servers_too_and_a_queued_run_is_not_running(apiserver):
         assert "research-gpus" in condition(api, "Ready")["message"]
 
         api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": False}})  # admitted
-        job_status(api, "learn", {"active": 1, "startTime": "2026-01-01T00:00:00Z"})
-        wait_until(lambda: status(api).get("phase") == "Running", what="Running once admitted")
+        learner_running(api)
 
         # Kueue preempts by suspending the admitted Job: the run lets go of every GPU
         api.patch("Job", NAMESPACE, f"{RUN}-learn", {"spec": {"suspend": True}})

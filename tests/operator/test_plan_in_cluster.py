@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from fake_apiserver import TOKEN, FakeApiServer
-from operator_harness import NAMESPACE, running_operator, wait_until, write_kubeconfig
+from fake_apiserver import FakeApiServer
+from operator_harness import NAMESPACE, fake_cluster, running_operator, wait_until
 from operator_kinds import MINIMAL_SPEC, make_run
 
 from dart.cli import main
@@ -42,18 +42,8 @@ PLAN_JOBS = [
 
 @pytest.fixture
 def apiserver(tmp_path, monkeypatch):
-    server = FakeApiServer().start()
-    server.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path, server.url, TOKEN)))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    for name, value in {
-        "DART_METRICS_PORT": "0", "DART_LIVENESS_ENDPOINT": "off", "DART_RESYNC_SECONDS": "0.3",
-        "DART_IMAGE_WORKLOAD": "registry.example/dart:1.0",
-        "DART_PROGRESS_URL": server.url + "/_progress/{namespace}/{service}",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield server
-    server.stop()
+    with fake_cluster(tmp_path, monkeypatch) as server:
+        yield server
 
 
 def play_controllers(api: FakeApiServer, summary_json: str) -> None:
