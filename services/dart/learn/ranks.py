@@ -34,7 +34,21 @@ def init_process_group() -> None:
                           MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    elif os.environ.get("WORLD_SIZE") == "1":
+        _no_shared_memory_all_reduce()
     deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
+
+
+SHARED_MEMORY_OP = "deepspeed_shm_comm"
+
+
+def _no_shared_memory_all_reduce() -> None:
+    """DeepSpeed compiles a C++ shared-memory all-reduce for every CPU process group (45-90 s
+    in a fresh environment: most of a first `dart run`'s learn stage on 2 cores). A process
+    alone has no peer to share memory with, so it is marked unusable and never built."""
+    import deepspeed.ops
+
+    deepspeed.ops.__compatible_ops__[SHARED_MEMORY_OP] = False
 
 
 def _initialized() -> bool:
