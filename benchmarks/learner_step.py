@@ -35,7 +35,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch loads, inherited b
 
 import torch  # noqa: E402
 import yaml  # noqa: E402
-from transformers import TrainerCallback  # noqa: E402
+from transformers import PrinterCallback, TrainerCallback  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "services"))
@@ -110,6 +110,7 @@ def trl_run(spec, servers) -> tuple[list[float], list[float]]:
         peft_config=LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj",
                                                                    "v_proj", "o_proj"]),
         callbacks=[timer])
+    trainer.remove_callback(PrinterCallback)  # its per-step dicts would bury the figures
     trainer.train()
     rewards = [row["reward"] for row in trainer.state.log_history if "reward" in row]
     return timer.times, rewards

@@ -55,7 +55,7 @@ def spec_for(target: Path, *, max_staleness: int, steps: int, checkpoint_every: 
         "apiVersion": "dart.ai/v1alpha1", "kind": "DartRun", "metadata": {"name": "overlap"},
         "spec": {"models": {"target": {"uri": str(target)}},
                  "dataset": {"synthetic": {"trainSize": 16, "evalSize": 4}},
-                 "learn": {"steps": steps, "batchSize": 2, "groupSize": 2, "maxNewTokens": 10,
+                 "learn": {"steps": steps, "batchSize": 2, "groupSize": 2, "maxNewTokens": 8,
                            "publishEvery": 1, "checkpointEvery": checkpoint_every or steps,
                            "learningRate": 1e-2, "maxStaleness": max_staleness,
                            "reward": {"penalties": {"enabled": False},
@@ -110,7 +110,7 @@ def in_turn_by_hand(servers, spec, out: Path) -> list[dict]:
 
 
 def test_staleness_zero_is_the_in_turn_loop_bit_for_bit(servers, tmp_path):
-    spec = spec_for(servers[0], max_staleness=0, steps=3)
+    spec = spec_for(servers[0], max_staleness=0, steps=2)
     ours = learn(servers, spec, tmp_path / "a")
     by_hand = in_turn_by_hand(servers, spec, tmp_path / "by-hand")
     for key in ("reward_mean", "loss", "policy_loss", "approx_kl_old"):
@@ -149,22 +149,21 @@ class Generator:
 
 def test_staleness_one_trains_a_version_behind_and_resumes_mid_flight_exactly(servers,
                                                                                 tmp_path):
-    spec = spec_for(servers[0], max_staleness=1, steps=6, checkpoint_every=3)
+    spec = spec_for(servers[0], max_staleness=1, steps=4, checkpoint_every=2)
     whole = learn(servers, spec, tmp_path / "whole")
-    # After each checkpoint nothing is in flight; every other step sampled during an update.
-    assert [row["staleness"] for row in whole] == [0, 1, 1, 0, 1, 1]
-    assert [row["weights_version"] for row in whole] == [
-        "base", "base", "step-1", "step-3", "step-3", "step-4"]
+    # After each checkpoint nothing is in flight; the next step is sampled during an update.
+    assert [row["staleness"] for row in whole] == [0, 1, 0, 1]
+    assert [row["weights_version"] for row in whole] == ["base", "base", "step-2", "step-2"]
     fresh = [row["sampler_mismatch"] for row in whole if row["staleness"] == 0]
     stale = [row["sampler_mismatch"] for row in whole if row["staleness"] == 1]
     assert max(fresh) < 1e-3 < min(stale), (fresh, stale)  # the lag is real ...
     assert all(row["importance_weight_mean"] != 1.0 for row in whole if row["staleness"])
-    # ... and a crash while step 5's rollouts are sampled (2 groups a step) resumes exactly.
-    crashing = Generator(servers[1], servers[0], crash_at_call=2 * 4 + 1)
+    # ... and a crash while step 4's rollouts are sampled (2 groups a step) resumes exactly.
+    crashing = Generator(servers[1], servers[0], crash_at_call=2 * 3 + 1)
     with pytest.raises(CrashWhileSampling):
         learn(servers, spec, tmp_path / "crashed", generator=crashing)
     resumed = learn(servers, spec, tmp_path / "crashed")
-    assert [row["step"] for row in resumed] == [1, 2, 3, 4, 5, 6]
+    assert [row["step"] for row in resumed] == [1, 2, 3, 4]
     for ours, theirs in zip(resumed, whole, strict=True):
         assert ours["weights_version"] == theirs["weights_version"]
         assert ours["reward_mean"] == pytest.approx(theirs["reward_mean"], abs=REWARD_TOLERANCE)
@@ -172,10 +171,10 @@ def test_staleness_one_trains_a_version_behind_and_resumes_mid_flight_exactly(se
 
 
 def test_rollouts_older_than_the_bound_are_resampled_never_trained_on(servers, tmp_path):
-    spec = spec_for(servers[0], max_staleness=1, steps=4)
-    restarting = Generator(servers[1], servers[0], restart_after="step-2")
+    spec = spec_for(servers[0], max_staleness=1, steps=3)
+    restarting = Generator(servers[1], servers[0], restart_after="step-1")
     rows = learn(servers, spec, tmp_path / "a", generator=restarting)
-    # Step 4's rollouts came back from weights "base", 3 versions old: published again
-    # (step-3) and resampled, instead of the step-2 rollouts an intact generator gives.
-    assert [row["weights_version"] for row in rows] == ["base", "base", "step-1", "step-3"]
-    assert [row["staleness"] for row in rows] == [0, 1, 1, 0]
+    # Step 3's rollouts came back from weights "base", 2 versions old: published again
+    # (step-2) and resampled, instead of the step-1 rollouts an intact generator gives.
+    assert [row["weights_version"] for row in rows] == ["base", "base", "step-2"]
+    assert [row["staleness"] for row in rows] == [0, 1, 0]
