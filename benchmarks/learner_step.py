@@ -1,7 +1,7 @@
 """DART's learner, synchronous and overlapped, against TRL's GRPOTrainer: step time and reward.
 
     python benchmarks/learner_step.py                       # the shipped pre-trained tiny pair
-    python benchmarks/learner_step.py --steps 8 --batch 4 --group 4 --tokens 48
+    python benchmarks/learner_step.py --steps 8 --batch 4 --group 4 --tokens 160
     python benchmarks/learner_step.py --untrained --steps 2 --batch 2 --group 2 --tokens 8
 
 Three learners on the same config and global batch (B demonstrations x G samples, the same
@@ -14,10 +14,12 @@ server for all three):
 - `trl`: TRL's GRPOTrainer, generating in-process.
 
 Both DART runs publish after every step (TRL's policy is always current) and checkpoint only
-at the end. A DART step is read from learn/history.jsonl; TRL's is timed by a callback. The
-figures: median step after the first (warm-up) and the ratios, then each learner's reward per
-step (TRL's mean reward is its own log). One invocation, one machine; the load average is
-printed with them because these shared machines vary by +-50%.
+at the end. Two timings: each learner's own per-step record, median after the first (warm-up)
+step (DART's history: the synchronous loop's excludes the publish, the overlapped one's counts
+it; TRL's by a callback), and the wall time of the whole train() call per step, the same rule
+for all three. Then each learner's reward per step (TRL's mean reward is its own log). One
+invocation, one machine; the load average is printed with them because these shared machines
+vary by +-50%.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def spec_for(target: Path, mapper: Path, args, max_staleness: int):
                            "maxStaleness": max_staleness, "seed": args.seed}}}).spec
 
 
-def dart_run(spec, servers, workdir: Path) -> list[dict]:
-    """One `train` from scratch against the shared servers; its history rows."""
+def dart_run(spec, servers, workdir: Path) -> tuple[list[dict], float]:
+    """One `train` from scratch against the shared servers: its history rows, and its wall
+    time (every step's publish included, and the final one)."""
     from dart.config.model_uri import resolve_model
     from dart.learn.loop import LearnerServices, train
     from dart.learn.policy import build_policy
@@ -68,13 +71,15 @@ def dart_run(spec, servers, workdir: Path) -> list[dict]:
     generator.load_weights(spec.models.mapper.init.uri, "base")
     policy = build_policy(resolve_model(spec.models.mapper.init), spec.models.mapper,
                           spec.learn)
+    began = time.perf_counter()
     train(policy, items, spec, LearnerServices(generator, scorer, verifier), workdir)
+    wall = time.perf_counter() - began
     history = (workdir / "learn" / "history.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in history if line]
+    return [json.loads(line) for line in history if line], wall
 
 
-def trl_run(spec, servers) -> tuple[list[float], list[float]]:
-    """(step seconds, mean reward per step) of TRL's GRPOTrainer on the same batch."""
+def trl_run(spec, servers) -> tuple[list[float], list[float], float]:
+    """(step seconds, mean reward per step, wall time of train()) of TRL's GRPOTrainer."""
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoTokenizer
@@ -111,9 +116,11 @@ def trl_run(spec, servers) -> tuple[list[float], list[float]]:
                                                                    "v_proj", "o_proj"]),
         callbacks=[timer])
     trainer.remove_callback(PrinterCallback)  # its per-step dicts would bury the figures
+    began = time.perf_counter()
     trainer.train()
+    wall = time.perf_counter() - began
     rewards = [row["reward"] for row in trainer.state.log_history if "reward" in row]
-    return timer.times, rewards
+    return timer.times, rewards, wall
 
 
 class StepTimer(TrainerCallback):
@@ -127,6 +134,12 @@ class StepTimer(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         self.times.append(time.perf_counter() - self._began)
+
+
+def ratios(kind: str, times: dict[str, float]) -> dict[str, float]:
+    pairs = [("async", "sync"), ("sync", "trl"), ("async", "trl")]
+    return {f"{a}_over_{b}_{kind}": round(times[a] / times[b], 3) for a, b in pairs
+            if a in times and b in times}
 
 
 def timed_median(seconds: list[float]) -> float:
@@ -156,8 +169,10 @@ def main() -> None:
                         help="an untrained tiny model as target and mapper (smoke runs)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--group", type=int, default=4)
-    parser.add_argument("--tokens", type=int, default=48)
-    parser.add_argument("--steps", type=int, default=6)
+    # The quickstart's maxNewTokens: shorter cuts the rewrites before their answer line,
+    # every one is gated, and all three curves sit at the floor.
+    parser.add_argument("--tokens", type=int, default=160)
+    parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--temperature", type=float, default=1.2)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
@@ -183,20 +198,20 @@ def measure(args) -> dict:
             ScorerClient(scorer_address) as scorer:
         items = load_demonstrations(specs["sync"].dataset, verifier).rows
         servers = (generator, scorer, verifier, items)
-        histories = {name: dart_run(spec, servers, workdir / name) for name, spec in specs.items()}
-        seconds = {name: [h["seconds"] for h in rows] for name, rows in histories.items()}
-        rewards = {name: [h["reward_mean"] for h in rows] for name, rows in histories.items()}
+        runs = {name: dart_run(spec, servers, workdir / name) for name, spec in specs.items()}
+        seconds = {name: [h["seconds"] for h in rows] for name, (rows, _) in runs.items()}
+        rewards = {name: [h["reward_mean"] for h in rows] for name, (rows, _) in runs.items()}
+        walls = {name: wall for name, (_, wall) in runs.items()}
         if not args.skip_trl:
-            seconds["trl"], rewards["trl"] = trl_run(specs["sync"], servers)
+            seconds["trl"], rewards["trl"], walls["trl"] = trl_run(specs["sync"], servers)
     medians = {name: timed_median(s) for name, s in seconds.items()}
+    per_step = {name: wall / args.steps for name, wall in walls.items()}
     figures = {"batch": args.batch, "group": args.group, "max_new_tokens": args.tokens,
                "steps": args.steps, "load_average_1min": [round(load_before, 2),
                                                           round(os.getloadavg()[0], 2)],
                **{f"{name}_step_s_median": round(m, 3) for name, m in medians.items()},
-               "async_over_sync": round(medians["async"] / medians["sync"], 3)}
-    if "trl" in medians:
-        figures |= {"sync_over_trl": round(medians["sync"] / medians["trl"], 3),
-                    "async_over_trl": round(medians["async"] / medians["trl"], 3)}
+               **{f"{name}_wall_s_per_step": round(w, 3) for name, w in per_step.items()}}
+    figures |= ratios("median", medians) | ratios("wall", per_step)
     figures["reward_per_step"] = {name: [round(r, 3) for r in curve]
                                   for name, curve in rewards.items()}
     return figures

@@ -29,8 +29,10 @@ def figures_at_the_end(out: str, first_key: str) -> dict:
 
 
 def test_every_benchmark_script_has_a_smoke_run_here():
-    scripts = {p.name for p in BENCHMARKS.glob("*.py")}
+    scripts = {p.name for p in BENCHMARKS.glob("*.py")} | {"gpu/run.sh"}
     assert scripts == set(SMOKE_RUNS), "add a smoke run for each new script"
+    # run.sh drives the GPU folder's scripts; nothing else there may go unrun.
+    assert {p.name for p in (BENCHMARKS / "gpu").glob("*.py")} == {"figures.py", "small_run.py"}
 
 
 def test_serving_benchmark(tmp_path):
@@ -65,7 +67,7 @@ def test_learner_step_benchmark():
         "benchmarks/learner_step.py", "--untrained", "--steps", "2", "--batch", "2",
         "--group", "2", "--tokens", "8"), "batch")
     for key in ("sync_step_s_median", "async_step_s_median", "trl_step_s_median",
-                "async_over_trl", "sync_over_trl"):
+                "async_over_trl_median", "async_over_sync_wall", "trl_wall_s_per_step"):
         assert figures[key] > 0, key
     assert {name: len(curve) for name, curve in figures["reward_per_step"].items()} == {
         "sync": 2, "async": 2, "trl": 2}
@@ -79,6 +81,24 @@ def test_learner_scaling_benchmark():
     assert figures["two_over_one"] > 0 and figures["max_reward_difference"] < 1e-6
 
 
+@pytest.mark.slow
+def test_gpu_script_dry_run(tmp_path):
+    """The GPU script at tiny sizes on CPU: every figure measured (ceilings unknown on a
+    CPU), then the small `dart run` through every stage."""
+    done = subprocess.run(["bash", "benchmarks/gpu/run.sh", "--dry-run"], cwd=REPO,
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHON": sys.executable, "OMP_NUM_THREADS": "1",
+                               "DART_GPU_WORK": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = json.loads((tmp_path / "figures.json").read_text())["rows"]
+    assert [row["figure"].split(" ")[0] for row in rows] == [
+        "scorer", "generator", "generator", "learner", "LoRA"]
+    assert all(row["measured"] > 0 and row["ceiling"] is None for row in rows)
+    summary = json.loads((tmp_path / "run/summary.json").read_text())
+    assert [row["step"] for row in summary["learn"]] == [1, 2]
+    assert "ceiling n/a" in done.stdout
+
+
 SMOKE_RUNS = {
     "serving.py": test_serving_benchmark,
     "hostile_requests.py": test_hostile_requests_benchmark,
@@ -86,4 +106,5 @@ SMOKE_RUNS = {
     "publish_latency.py": test_publish_latency_benchmark,
     "learner_step.py": test_learner_step_benchmark,
     "learner_scaling.py": test_learner_scaling_benchmark,
+    "gpu/run.sh": test_gpu_script_dry_run,
 }
