@@ -28,6 +28,12 @@ def figures_at_the_end(out: str, first_key: str) -> dict:
     return yaml.safe_load(out[out.rindex(f"{first_key}:"):])
 
 
+def json_at_the_end(out: str) -> dict:
+    """The indented JSON object a script prints last."""
+    start = 0 if out.startswith("{\n") else out.rindex("\n{\n") + 1
+    return json.loads(out[start:])
+
+
 def test_every_benchmark_script_has_a_smoke_run_here():
     scripts = {p.name for p in BENCHMARKS.glob("*.py")} | {"gpu/run.sh"}
     assert scripts == set(SMOKE_RUNS), "add a smoke run for each new script"
@@ -35,6 +41,7 @@ def test_every_benchmark_script_has_a_smoke_run_here():
     assert {p.name for p in (BENCHMARKS / "gpu").glob("*.py")} == {"figures.py", "small_run.py"}
 
 
+@pytest.mark.slow  # each starts servers or loads models: ~1 min here
 def test_serving_benchmark(tmp_path):
     out = run_benchmark("benchmarks/serving.py", "--repeats", "1", "--json",
                         str(tmp_path / "serving.json"))
@@ -44,19 +51,23 @@ def test_serving_benchmark(tmp_path):
     assert "overhead" in out and "clients" in out
 
 
+@pytest.mark.slow  # each starts servers or loads models: ~1 min here
 def test_hostile_requests_benchmark():
-    figures = json.loads(run_benchmark("benchmarks/hostile_requests.py"))
+    figures = json_at_the_end(run_benchmark("benchmarks/hostile_requests.py"))
     assert figures["code"] == "INVALID_ARGUMENT" and figures["server_alive"]
 
 
+@pytest.mark.slow  # each starts servers or loads models: ~1 min here
 def test_tiny_task_benchmark(pretrained):
     out = run_benchmark("benchmarks/tiny_task.py", "--models", str(pretrained.target.parent),
                         "--size", "4")
     assert "accuracy/in-domain" in out and "distinct_per_group_of_8" in out
 
 
+@pytest.mark.slow  # each starts servers or loads models: ~1 min here
 def test_publish_latency_benchmark():
-    figures = json.loads(run_benchmark("benchmarks/publish_latency.py", "--publishes", "2"))
+    figures = json_at_the_end(run_benchmark("benchmarks/publish_latency.py", "--publishes",
+                                            "2"))
     assert figures["publishes"] == 2
     assert figures["publish_to_first_sample_s_median"] >= figures["load_weights_s_median"] > 0
 
