@@ -41,10 +41,13 @@ def server_model(ctx: RunContext, server: str, serves: str = "mapper/dart") -> s
 
 
 def server_command(ctx: RunContext, server: str, serves: str = "mapper/dart") -> list[str]:
-    return [
+    command = [
         "dart", "serve", server, "--model", server_model(ctx, server, serves),
         "--port", str(GRPC_PORT), "--metrics-port", str(METRICS_PORT),
     ]
+    if server == "generator":  # one LoRA adapter per version a rollout in flight may use
+        command += ["--adapter-slots", str(ctx.spec.learn.max_staleness + 1)]
+    return command
 
 
 def address(ctx: RunContext, server: str) -> str:

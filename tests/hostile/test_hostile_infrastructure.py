@@ -43,6 +43,7 @@ def one_error_line(capsys, expected: str) -> str:
     (["--threads", "-2"], "--threads -2 must be 0"),
     (["--max-batch-rows", "0"], "--max-batch-rows 0 must be at least 1"),
     (["--max-n", "0"], "--max-n 0 must be at least 1"),
+    (["--adapter-slots", "0"], "--adapter-slots 0 must be at least 1"),
     (["--max-wait-ms", "nan"], "--max-wait-ms nan must be a number of at least 0"),
     (["--drain-seconds", "-1"], "--drain-seconds -1.0 must be a number of at least 0"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)

@@ -1,13 +1,20 @@
 """GRPO's pieces on hand-made tensors: advantages, the clipped loss, KL, and its gradient."""
 
+import math
 from types import SimpleNamespace
 
 import pytest
 import torch
 
 from dart.config.spec import DartRunSpec
-from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
-from dart.learn.loop import update_policy
+from dart.learn.grpo import (
+    IMPORTANCE_CAP,
+    group_advantages,
+    grpo_loss,
+    importance_weights,
+    token_logprobs,
+)
+from dart.learn.loop import served_logprobs, update_policy
 from dart.learn.policy import Policy
 from dart.learn.rollout import Rollout, RolloutBatch
 from dart.rewards import RewardBreakdown
@@ -102,29 +109,61 @@ class Engine:
         self.steps += 1
 
 
-def rewarded(completion: list[int], total: float) -> Rollout:
+def rewarded(completion: list[int], total: float, served: list[float] = ()) -> Rollout:
     reward = RewardBreakdown(total=total, alignment=total, min_token=0, answer_changed=0,
                              missing_answer=0, numbers_changed=0, length=0, repetition=0, copy=0,
                              answer_preserved=True, length_ratio=1.0, repeated_fraction=0.0,
                              numbers_kept=1.0)
-    return Rollout("a", [0], completion, "", reward, "base", [])
+    return Rollout("a", [0], completion, "", reward, "base", list(served))
 
 
-def update_bigram(updates: int) -> tuple[int, dict]:
+def update_bigram(updates: int, served=((), ()), off_policy=False) -> tuple[int, dict, Policy]:
     spec = DartRunSpec.model_validate({
         "models": {"target": {"uri": "hf://org/model@main"}}, "dataset": {"synthetic": {}},
         "learn": {"updatesPerBatch": updates, "clipRatio": 0.2}})
     policy = Policy(engine=Engine(Bigram()), tokenizer=SimpleNamespace(pad_token_id=0),
                     lora=False, reference=None)
-    batch = RolloutBatch([rewarded([1, 2], 1.0), rewarded([3, 4], 0.0)], group_size=2)
-    stats = update_policy(policy, batch, spec)
-    return policy.engine.steps, stats
+    batch = RolloutBatch([rewarded([1, 2], 1.0, served[0]), rewarded([3, 4], 0.0, served[1])],
+                         group_size=2)
+    stats = update_policy(policy, batch, spec, off_policy=off_policy)
+    return policy.engine.steps, stats, policy
 
 
 def test_updates_per_batch_steps_again_on_the_same_rollouts():
     """mu updates on one batch: each is an optimizer step, and the later ones see a policy
     that has moved from the one that sampled (ratio != 1), which the clip then bounds."""
-    steps, stats = update_bigram(3)
+    steps, stats, _ = update_bigram(3)
     assert steps == 3 and stats["approx_kl_old"] > 0
-    steps, stats = update_bigram(1)
+    steps, stats, _ = update_bigram(1)
     assert steps == 1 and stats["approx_kl_old"] == 0
+
+
+def test_stale_tokens_weigh_by_the_importance_ratio_capped():
+    learner = torch.log(torch.tensor([[0.5, 0.2, 0.9]]))
+    generator = torch.log(torch.tensor([[0.25, 0.4, 0.1]]))  # ratios 2, 0.5, 9
+    weights = importance_weights(learner, generator)
+    assert weights[0].tolist() == pytest.approx([2.0, 0.5, IMPORTANCE_CAP])
+    new = learner.clone().requires_grad_(True)
+    grpo_loss(new, learner, torch.tensor([1.0]), torch.ones(1, 3), clip_ratio=0.2,
+              token_weights=weights).loss.backward()
+    # At ratio 1 the surrogate's gradient per token is -advantage / |o|, times its weight.
+    assert new.grad[0].tolist() == pytest.approx((-weights[0] / 3).tolist())
+
+
+def test_off_policy_updates_use_the_generators_log_probs_where_it_gave_them():
+    # The untrained bigram gives every token log 0.2.
+    served = ([math.log(0.1), math.log(0.4)], [math.log(0.2)])  # second: EOS not reported
+    _, stats, on_policy = update_bigram(1, served)
+    _, stats_off, off_policy = update_bigram(1, served, off_policy=True)
+    # weights 2 and 0.5 on the first rewrite; 1 where the generator agrees or gave nothing
+    assert stats_off["importance_weight_mean"] == pytest.approx((2 + 0.5 + 1 + 1) / 4)
+    assert "importance_weight_mean" not in stats
+    assert not torch.equal(on_policy.module.table, off_policy.module.table)
+    assert stats["sampler_mismatch"] == stats_off["sampler_mismatch"] > 0
+
+
+def test_served_log_probs_fill_the_learners_where_the_generator_gave_none():
+    batch = RolloutBatch([rewarded([1, 2, 9], 0.0, [-1.0, -2.0])], group_size=1)
+    mask = batch.model_inputs(pad_id=0)["completion_mask"]
+    learner = torch.full((1, 3), -5.0)
+    assert served_logprobs(batch, learner, mask).tolist() == [[-1.0, -2.0, -5.0]]

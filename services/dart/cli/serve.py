@@ -46,7 +46,7 @@ def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
     defaults = ServingLimits()
     for name, kind in (("max_items_per_request", int), ("max_n", int), ("max_tokens", int),
                        ("max_input_tokens", int), ("max_batch_rows", int),
-                       ("max_wait_ms", float)):
+                       ("max_wait_ms", float), ("adapter_slots", int)):
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, type=kind, default=getattr(defaults, name),
                             help=f"default {getattr(defaults, name)}")
@@ -78,7 +78,8 @@ def _options(args: argparse.Namespace):
     limits = ServingLimits(
         max_items_per_request=args.max_items_per_request, max_n=args.max_n,
         max_tokens=args.max_tokens, max_input_tokens=args.max_input_tokens,
-        max_batch_rows=args.max_batch_rows, max_wait_ms=args.max_wait_ms)
+        max_batch_rows=args.max_batch_rows, max_wait_ms=args.max_wait_ms,
+        adapter_slots=args.adapter_slots)
     return ServeOptions(role=args.role, model=str(args.model), backend=args.backend,
                         host=args.host, port=args.port, metrics_port=args.metrics_port,
                         limits=limits, drain_seconds=args.drain_seconds,
@@ -95,7 +96,7 @@ def _check_ranges(args: argparse.Namespace) -> None:
     if args.threads < 0:
         raise UserError(f"--threads {args.threads} must be 0 (torch's default) or more")
     for name in ("max_items_per_request", "max_n", "max_tokens", "max_input_tokens",
-                 "max_batch_rows"):
+                 "max_batch_rows", "adapter_slots"):
         if getattr(args, name) < 1:
             flag = "--" + name.replace("_", "-")
             raise UserError(f"{flag} {getattr(args, name)} must be at least 1")

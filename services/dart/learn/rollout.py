@@ -79,19 +79,36 @@ def collect_rollouts(
     Prompt and completion ids are the generator's own, so the learner's log-probs are
     computed on exactly the sampled tokens. `items` may be one rank's share of the step's
     batch, starting at `first_index` in it: each item's group is drawn with a seed of its own
-    (`item_seed`), so its samples do not depend on how the batch was split across ranks."""
-    groups = _sample_groups(task.prompts(tokenizer, items), generator, config,
-                            [item_seed(seed, first_index + i) for i in range(len(items))])
+    (`item_seed`), so its samples do not depend on how the batch was split across ranks.
+    Every group is sampled before any is rewarded (the synchronous loop, learn.maxStaleness 0);
+    `stream_rollouts` rewards each group as it finishes."""
+    prompts = task.prompts(tokenizer, items)
+    groups = _in_parallel(lambda i: _sample_group(prompts[i], generator, config,
+                                                  item_seed(seed, first_index + i)),
+                          len(items))
     samples = [(index, c) for index, group in enumerate(groups) for c in group]
     rewards = task.rewards([items[i] for i, _ in samples], [c.text for _, c in samples])
-    rollouts = [
-        Rollout(item_id=items[i]["id"], prompt_ids=[int(x) for x in c.prompt_token_ids],
-                completion_ids=_with_eos(c, tokenizer.eos_token_id), text=c.text, reward=reward,
-                weights_version=c.weights_version,
-                generator_logprobs=[float(x) for x in c.logprobs])
-        for (i, c), reward in zip(samples, rewards, strict=True)
-    ]
+    rollouts = [_rollout(items[i], c, reward, tokenizer)
+                for (i, c), reward in zip(samples, rewards, strict=True)]
     return RolloutBatch(rollouts, config.group_size)
+
+
+def stream_rollouts(
+    items: Sequence[dict], *, tokenizer, generator: Generator, task: RolloutTask, config: Learn,
+    seed: int, first_index: int = 0,
+) -> RolloutBatch:
+    """collect_rollouts with scoring streamed: each group is rewarded as soon as it is
+    sampled, so the scorer works while the generator still samples the other groups. The
+    same samples (same seeds); rewards equal up to the scorer's batching (float rounding)."""
+    prompts = task.prompts(tokenizer, items)
+
+    def one(i: int) -> list[Rollout]:
+        group = _sample_group(prompts[i], generator, config, item_seed(seed, first_index + i))
+        rewards = task.rewards([items[i]] * len(group), [c.text for c in group])
+        return [_rollout(items[i], c, r, tokenizer) for c, r in zip(group, rewards, strict=True)]
+
+    groups = _in_parallel(one, len(items))
+    return RolloutBatch([r for group in groups for r in group], config.group_size)
 
 
 def item_seed(step_seed: int, index_in_batch: int) -> int:
@@ -99,17 +116,24 @@ def item_seed(step_seed: int, index_in_batch: int) -> int:
     return (step_seed * 4096 + index_in_batch) % 2**64
 
 
-def _sample_groups(prompts: list[str], generator: Generator, config: Learn,
-                   seeds: list[int]) -> list[list]:
-    """One request per prompt, all in flight together: the server batches concurrent
-    requests, and a request's seed fixes its samples whatever else is in the batch."""
-    def one(prompt: str, seed: int) -> list:
-        return generator.generate([prompt], n=config.group_size, temperature=config.temperature,
-                                  top_p=config.top_p, max_tokens=config.max_new_tokens,
-                                  seed=seed)[0]
+def _sample_group(prompt: str, generator: Generator, config: Learn, seed: int) -> list:
+    return generator.generate([prompt], n=config.group_size, temperature=config.temperature,
+                              top_p=config.top_p, max_tokens=config.max_new_tokens,
+                              seed=seed)[0]
 
-    with ThreadPoolExecutor(max_workers=max(min(len(prompts), 16), 1)) as pool:
-        return list(pool.map(one, prompts, seeds))
+
+def _in_parallel(job, count: int) -> list:
+    """job(i) for every item, all in flight together: the servers batch concurrent
+    requests, and a request's seed fixes its samples whatever else is in the batch."""
+    with ThreadPoolExecutor(max_workers=max(min(count, 16), 1)) as pool:
+        return list(pool.map(job, range(count)))
+
+
+def _rollout(item: dict, completion, reward: RewardBreakdown, tokenizer) -> Rollout:
+    return Rollout(item_id=item["id"], prompt_ids=[int(x) for x in completion.prompt_token_ids],
+                   completion_ids=_with_eos(completion, tokenizer.eos_token_id),
+                   text=completion.text, reward=reward, weights_version=completion.weights_version,
+                   generator_logprobs=[float(x) for x in completion.logprobs])
 
 
 def _with_eos(completion, eos_id: int) -> list[int]:

@@ -29,14 +29,15 @@ from dart.errors import UserError
 READY_TIMEOUT_S = 300.0
 
 
-def _start(role: str, model: str, workdir: Path) -> tuple[subprocess.Popen, Path]:
+def _start(role: str, model: str, workdir: Path, flags: list[str]
+           ) -> tuple[subprocess.Popen, Path]:
     ready = workdir / f"{role}.ready.json"
     ready.unlink(missing_ok=True)
     log = (workdir / f"{role}.log").open("w")
     # One torch thread each: two servers and the learner share the machine's cores, and
     # oversubscribed threads made the tiny models up to 100x slower (BENCHMARKS.md).
     command = [sys.executable, "-m", "dart", "serve", role, "--model", model, "--port", "0",
-               "--metrics-port", "0", "--ready-file", str(ready), "--threads", "1"]
+               "--metrics-port", "0", "--ready-file", str(ready), "--threads", "1", *flags]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                preexec_fn=_die_with_parent)
     return process, ready
@@ -105,14 +106,15 @@ def _stop(process: subprocess.Popen, grace_s: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def _serving(roles: list[tuple[str, str]], workdir: Path) -> Iterator[tuple[str, ...]]:
-    """Start one server per (role, model), all at once; the addresses in the same order."""
+def _serving(roles: list[tuple[str, str, list[str]]], workdir: Path
+             ) -> Iterator[tuple[str, ...]]:
+    """Start one server per (role, model, flags), all at once; the addresses in order."""
     workdir.mkdir(parents=True, exist_ok=True)
     processes = []
     try:
         started = []
-        for role, model in roles:
-            process, ready = _start(role, model, workdir)
+        for role, model, flags in roles:
+            process, ready = _start(role, model, workdir, flags)
             processes.append(process)
             started.append((process, ready, role))
         addresses = tuple(_wait_ready(p, r, role, workdir / f"{role}.log")
@@ -136,15 +138,21 @@ def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]
     """(generator address, scorer address), serving the mapper's start and the target."""
     mapper = model_folder(*mapper_source(spec))
     target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
-    with _serving([("generator", mapper), ("scorer", target)], workdir) as addresses:
+    generator = ("generator", mapper, adapter_slot_flags(spec))
+    with _serving([generator, ("scorer", target, [])], workdir) as addresses:
         yield addresses
+
+
+def adapter_slot_flags(spec: DartRunSpec) -> list[str]:
+    """The mapper's generator keeps one adapter per version a rollout in flight may use."""
+    return ["--adapter-slots", str(spec.learn.max_staleness + 1)]
 
 
 @contextlib.contextmanager
 def local_target_generator(spec: DartRunSpec, workdir: Path) -> Iterator[str]:
     """A generator serving the target itself (the direct-rl arm samples from it)."""
     target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
-    with _serving([("generator", target)], workdir) as (address,):
+    with _serving([("generator", target, adapter_slot_flags(spec))], workdir) as (address,):
         yield address
 
 

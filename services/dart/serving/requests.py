@@ -26,6 +26,9 @@ class ServingLimits:
     # Dynamic batching: rows per forward batch, and how long the first row waits for company.
     max_batch_rows: int = 32
     max_wait_ms: float = 5.0
+    # LoRA adapters a vllm generator keeps loaded at once: each publish loads a new one, and
+    # rollouts still in flight on older ones (up to learn.maxStaleness) finish on theirs.
+    adapter_slots: int = 2
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ so a pathological expression costs at most `timeout` seconds and never hangs the
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.pool import Pool
 from typing import Any
@@ -24,12 +25,16 @@ class WorkerPool:
     def __init__(self, workers: int = 2, timeout: float = 5.0, initializer=None):
         self.workers, self.timeout, self.initializer = workers, timeout, initializer
         self._pool: Pool | None = None
+        # Callers on several threads (the learner scores each group as it finishes) must not
+        # start two pools, nor have one caller's timeout kill the pool another is using.
+        self._lock = threading.Lock()
 
     def run(self, func: Callable, calls: Sequence[tuple]) -> list[Any]:
         """`func(*args)` for every args tuple, in order; TIMED_OUT where one ran too long."""
         results: list[Any] = []
-        while len(results) < len(calls):
-            results += self._run_until_timeout(func, calls[len(results):])
+        with self._lock:
+            while len(results) < len(calls):
+                results += self._run_until_timeout(func, calls[len(results):])
         return results
 
     def _run_until_timeout(self, func: Callable, calls: Sequence[tuple]) -> list[Any]:

@@ -4,8 +4,11 @@ vLLM schedules and batches by itself (continuous batching), so rows go straight 
 one request per (prompt, sample) with that sample's seed. Weights swaps keep the hf backend's
 contract: a request uses the `EngineWeights` current when it arrived.
 
-- LoRA adapter: a new LoRARequest on the running engine (loaded eagerly by add_lora, so a bad
-  adapter fails the LoadWeights call, not later requests).
+- LoRA adapter: loaded under a new name and id (a new LoRARequest, loaded eagerly by add_lora,
+  so a bad adapter fails the LoadWeights call, not later requests), and the old one unloaded
+  once its last request has finished: vLLM's way to swap adapters, rather than reloading one
+  in place. The engine keeps `limits.adapter_slots` (learn.maxStaleness + 1) adapters
+  resident, so rollouts still sampling on older versions never evict the newest.
 - Full checkpoint: a second engine is started, swapped in, and the old one shut down once its
   in-flight requests have finished (twice the memory for a moment, but no request ever sees
   half-loaded weights, which `reload_weights` in place cannot promise).
@@ -47,12 +50,14 @@ CPU_KV_CACHE_BYTES = int(os.environ.get("DART_VLLM_CPU_KV_CACHE_BYTES", 512 * 10
 MAX_LORA_RANK = int(os.environ.get("DART_VLLM_MAX_LORA_RANK", 64))
 
 
-def engine_args(model_path: str, *, lora: bool, prefix_caching: bool) -> AsyncEngineArgs:
+def engine_args(model_path: str, *, lora: bool, prefix_caching: bool,
+                adapter_slots: int = 2) -> AsyncEngineArgs:
     """float32 and eager mode on CPU (scores comparable to transformers, no compile wait)."""
     on_gpu = torch.cuda.is_available()
     cpu_only = {} if on_gpu else {"dtype": "float32", "enforce_eager": True,
                                    "kv_cache_memory_bytes": CPU_KV_CACHE_BYTES}
-    lora_args = ({"enable_lora": True, "max_lora_rank": MAX_LORA_RANK, "max_loras": 2}
+    lora_args = ({"enable_lora": True, "max_lora_rank": MAX_LORA_RANK,
+                  "max_loras": adapter_slots, "max_cpu_loras": adapter_slots}
                  if lora else {})
     return AsyncEngineArgs(model=model_path, seed=0, enable_prefix_caching=prefix_caching,
                            disable_log_stats=True, **cpu_only, **lora_args)
@@ -168,7 +173,8 @@ class VLLMGenerator(_VLLMBackend, GeneratorBackend):
 
     async def _with_engine(self, path: Path, version: str) -> EngineWeights:
         check_complete(Path(path))  # vLLM would fill what is missing, as transformers does
-        args = engine_args(str(path), lora=True, prefix_caching=True)
+        args = engine_args(str(path), lora=True, prefix_caching=True,
+                           adapter_slots=self.limits.adapter_slots)
         engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
         return EngineWeights(engine, str(path), version)
 
@@ -215,7 +221,8 @@ class VLLMScorer(_VLLMBackend, ScorerBackend):
 async def create_vllm_backend(role: str, model_path: str, limits: ServingLimits,
                               hooks: dict) -> Any:
     # Prefix caching would skip the prompt positions whose log-probs the scorer needs.
-    args = engine_args(model_path, lora=role == "generator", prefix_caching=role == "generator")
+    args = engine_args(model_path, lora=role == "generator", prefix_caching=role == "generator",
+                       adapter_slots=limits.adapter_slots)
     engine = await asyncio.to_thread(AsyncLLM.from_engine_args, args)
     backend = VLLMGenerator if role == "generator" else VLLMScorer
     return backend(model_path, limits, engine, hooks)
