@@ -24,14 +24,20 @@ MODEL_URI_PATTERN = (
     r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
     r"|[^:\s][^:]*)$"
 )
-DATA_PATH_PATTERN = r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+|[^:\s][^:]*)$"
+DATA_PATH_PATTERN = (
+    r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
+    r"|(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]/[^\s]+"
+    r"|hf://datasets/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(@[A-Za-z0-9._/-]+)?"
+    r"|[^:\s][^:]*)$"
+)
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
 # What each pattern means, in words, for error messages.
 PATTERN_MEANINGS = {
     MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
-    DATA_PATH_PATTERN: "expected a local path or pvc://CLAIM/PATH",
+    DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
+                        "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
     "starting and ending with a letter or digit",
     QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
@@ -158,11 +164,15 @@ class FileSource(SpecModel):
     """Demonstrations from a file or a saved Hugging Face dataset."""
 
     path: Annotated[str, Field(pattern=DATA_PATH_PATTERN, min_length=1)]
-    """Local path or `pvc://CLAIM/PATH`."""
+    """Local path, `pvc://CLAIM/PATH`, an object-store file `s3://BUCKET/KEY` or
+    `gs://BUCKET/KEY` (.jsonl or .parquet; credentials from the pod's standard AWS or Google
+    environment), or a hub dataset `hf://datasets/ORG/NAME@REVISION` (token: HF_TOKEN)."""
     format: Literal["auto", "jsonl", "parquet", "hf-disk"] = "auto"
-    """File format; `auto` decides by extension (a folder is a `datasets.save_to_disk` dump)."""
+    """File format; `auto` decides by extension (a folder is a `datasets.save_to_disk` dump).
+    Not used for hub datasets, which `datasets` reads in their own layout."""
     split: str | None = None
-    """Split to read from an `hf-disk` DatasetDict."""
+    """Split to read from an `hf-disk` DatasetDict or a hub dataset (needed when it has
+    several)."""
 
 
 class SyntheticSource(SpecModel):
