@@ -30,8 +30,6 @@ from prometheus_process import running_prometheus
 from test_dashboard import DASHBOARD, expressions
 from test_progress_sidecar import free_port
 
-from dart.config.load import load_dartrun
-from dart.local.servers import local_servers
 from dart.serving.client import GeneratorClient, InferenceError, ScorerClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,8 +74,13 @@ def scrape_configs(targets: dict[str, int], operator_port: int) -> list[dict]:
             {"job_name": "dart-operator", "honor_labels": True, "static_configs": operator}]
 
 
-def metrics_port(workdir: Path, role: str) -> int:
-    return json.loads((workdir / f"{role}.ready.json").read_text())["metrics_port"]
+def start_server(tmp_path: Path, role: str, model: Path, grpc: dict[str, str],
+                 ports: dict[str, int]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "dart", "serve", role, "--model", str(model),
+               "--port", grpc[role].rsplit(":", 1)[1], "--metrics-port", str(ports[role]),
+               "--threads", "1"]
+    log = (tmp_path / f"{role}.log").open("w")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def start_learner(tmp_path: Path, spec_file: Path, generator: str, scorer: str,
@@ -85,7 +88,7 @@ def start_learner(tmp_path: Path, spec_file: Path, generator: str, scorer: str,
     command = [sys.executable, "-m", "dart", "learn", "--config", str(spec_file),
                "--artifacts", str(tmp_path / "artifacts"), "--generator", generator,
                "--scorer", scorer, "--metrics-port", str(port)]
-    log = (tmp_path / "learner.log").open("w")
+    log = (tmp_path / "learn.log").open("w")
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
 
@@ -105,10 +108,14 @@ def start_operator(tmp_path: Path, api: FakeApiServer, port: int) -> subprocess.
 
 def provoke_rpc_errors(generator: str, scorer: str) -> None:
     """One refused request per server, so the RPC-error panels have a series to show."""
-    with GeneratorClient(generator) as client, pytest.raises(InferenceError):
-        client.generate(["1+1"], n=10_000)
-    with ScorerClient(scorer) as client, pytest.raises(InferenceError):
-        client.score([("1+1", "")])
+    with GeneratorClient(generator) as client:
+        client.wait_ready(120)
+        with pytest.raises(InferenceError):
+            client.generate(["1+1"], n=10_000)
+    with ScorerClient(scorer) as client:
+        client.wait_ready(120)
+        with pytest.raises(InferenceError):
+            client.score([("1+1", "")])
 
 
 def drive_operator(api: FakeApiServer, prom) -> None:
@@ -139,14 +146,14 @@ def drive_operator(api: FakeApiServer, prom) -> None:
 def servers_available(api: FakeApiServer, run: str) -> None:
     for server in ("generator", "scorer"):
         name = f"{run}-{server}"
-        wait_until(lambda n=name: api.get("Deployment", NAMESPACE, n), what=name)
+        wait_until(lambda n=name: api.get("Deployment", NAMESPACE, n), timeout=90, what=name)
         api.patch_status("Deployment", NAMESPACE, name,
                          {"observedGeneration": 1, "availableReplicas": 1, "readyReplicas": 1})
 
 
 def job_status(api: FakeApiServer, run: str, status: dict) -> None:
     name = f"{run}-learn"
-    wait_until(lambda: api.get("Job", NAMESPACE, name), what=f"job {name}")
+    wait_until(lambda: api.get("Job", NAMESPACE, name), timeout=60, what=f"job {name}")
     api.patch_status("Job", NAMESPACE, name, status)
 
 
@@ -189,24 +196,25 @@ def test_every_dashboard_query_returns_series_and_the_rules_evaluate(tmp_path, p
     spec_file.write_text(yaml.safe_dump(learner_spec(pretrained)))
     api = FakeApiServer().start()
     api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-    processes = []
+    ports = {name: free_port() for name in ("generator", "scorer", "learn", "operator")}
+    grpc = {role: f"127.0.0.1:{free_port()}" for role in ("generator", "scorer")}
+    # Everything starts at once, on ports chosen here: the learner waits for its servers.
+    processes = [
+        start_server(tmp_path, "generator", pretrained.mapper, grpc, ports),
+        start_server(tmp_path, "scorer", pretrained.target, grpc, ports),
+        start_learner(tmp_path, spec_file, grpc["generator"], grpc["scorer"], ports["learn"]),
+        start_operator(tmp_path, api, ports["operator"]),
+    ]
+    workloads = {name: ports[name] for name in ("generator", "scorer", "learn")}
     try:
-        servers = tmp_path / "servers"
-        with local_servers(load_dartrun(spec_file).spec, servers) as (generator, scorer):
-            learner_port, operator_port = free_port(), free_port()
-            processes.append(start_learner(tmp_path, spec_file, generator, scorer,
-                                           learner_port))
-            processes.append(start_operator(tmp_path, api, operator_port))
-            targets = {"generator": metrics_port(servers, "generator"),
-                       "scorer": metrics_port(servers, "scorer"), "learn": learner_port}
-            with running_prometheus(tmp_path, scrape_configs(targets, operator_port),
-                                    (RULES,)) as prom:
-                provoke_rpc_errors(generator, scorer)
-                drive_operator(api, prom)
-                missing = wait_for_answers(prom, queries, timeout_s=120)
-                assert not missing, (f"dashboard queries without data: {missing}\nlearner: "
-                                     f"{(tmp_path / 'learner.log').read_text()[-3000:]}")
-                assert_rules_evaluate(prom)
+        with running_prometheus(tmp_path, scrape_configs(workloads, ports["operator"]),
+                                (RULES,)) as prom:
+            drive_operator(api, prom)
+            provoke_rpc_errors(grpc["generator"], grpc["scorer"])
+            missing = wait_for_answers(prom, queries, timeout_s=180)
+            assert not missing, (f"dashboard queries without data: {missing}\nlearner: "
+                                 f"{(tmp_path / 'learn.log').read_text()[-3000:]}")
+            assert_rules_evaluate(prom)
     finally:
         for process in processes:
             stop(process)
