@@ -137,6 +137,8 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
         {"name": "DART_RUN_NAME", "value": ctx.name},
         {"name": "HOME", "value": HOME_DIR},
     ]
+    if ctx.settings.log_format != "text":
+        variables.append({"name": "DART_LOG_FORMAT", "value": ctx.settings.log_format})
     if hub_models(ctx.spec):  # fetched by the init step; workloads read the cache only
         variables += [{"name": "HF_HOME", "value": MODEL_CACHE_DIR},
                       {"name": "HF_HUB_OFFLINE", "value": "1"}]

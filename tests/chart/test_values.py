@@ -83,6 +83,15 @@ def test_prometheus_rule_when_enabled_ships_the_rules_file(render):
     assert rule["spec"] == yaml.safe_load((CHART / "alerts" / "dart-rules.yaml").read_text())
 
 
+def test_json_logs_by_default_reach_the_operator_and_every_workload_pod(render):
+    for values, expected in ((None, "json"), ({"logFormat": "text"}, None)):
+        settings = load_settings(operator_env(render(values)))
+        assert settings.log_format == (expected or "text")
+        for name, pod in child_pods(settings, gpu_run_spec()).items():
+            env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+            assert env.get("DART_LOG_FORMAT") == expected, name
+
+
 def test_dashboard_configmap_has_the_grafana_label_and_valid_json(render):
     docs = render({"dashboards": {"enabled": True, "namespace": "monitoring"}})
     config_map = one(docs, "ConfigMap")
