@@ -176,6 +176,10 @@ def test_an_sft_stage_trains_on_demonstrations_in_s3_and_refuses_a_missing_bucke
     assert done.returncode == 0, done.stdout + done.stderr
     model = tmp_path / "ok" / "artifacts" / "sft" / "sft-original" / "seed-0" / "model"
     assert (model / "model.safetensors").is_file()
+    card = (model / "README.md").read_text()  # the model card: base, arm, data, seed
+    assert f"base_model: {pretrained.target}" in card and "# " in card
+    assert "(sft-original, seed 0)" in card and "s3://dart-data/demos.jsonl" in card
+    assert "rows: 24" in card
 
 
 def test_the_operators_fetch_step_puts_a_hub_dataset_where_the_loader_reads_it(hub_cache):
