@@ -30,6 +30,7 @@ DATA_PATH_PATTERN = (
     r"|hf://datasets/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(@[A-Za-z0-9._/-]+)?"
     r"|[^:\s][^:]*)$"
 )
+EXPORT_URI_PATTERN = r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[^\s]*)?$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
@@ -38,6 +39,7 @@ PATTERN_MEANINGS = {
     MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
     DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
                         "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
+    EXPORT_URI_PATTERN: "expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX",
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
     "starting and ending with a letter or digit",
     QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
@@ -542,6 +544,16 @@ class Artifacts(SpecModel):
     """StorageClass of the created PVC; empty uses the cluster default."""
 
 
+class Export(SpecModel):
+    """Copies of the run's products in a bucket, pushed by the report unit: the adapted
+    dataset with its card under PREFIX/dataset/, the DART arm's fine-tuned target (seed 0)
+    with its model card under PREFIX/model/, the report under PREFIX/report/, and
+    PREFIX/manifest.json last (a prefix without it is an unfinished export)."""
+
+    uri: Annotated[str, Field(pattern=EXPORT_URI_PATTERN)]
+    """`s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX`; credentials as for object-store data."""
+
+
 class DartRunSpec(SpecModel):
     """Everything a DART run needs: models, data, the four stages and where they run."""
 
@@ -565,6 +577,8 @@ class DartRunSpec(SpecModel):
     """Pods per component."""
     artifacts: Artifacts = Artifacts()
     """Artifacts volume."""
+    export: Export | None = None
+    """Push the adapted dataset, the fine-tuned target and the report to a bucket at the end."""
     image_pull_secrets: Annotated[list[DnsLabel], Field(max_length=16)] = []
     """Secrets for pulling images, added to every pod of the run."""
     suspend: bool = False

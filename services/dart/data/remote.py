@@ -64,20 +64,20 @@ def open_object(url: str):
         raise object_store_error(url, error) from None
 
 
-def object_store_error(url: str, error: Exception) -> UserError:
-    """One sentence for what went wrong reading `url`: missing, refused, no credentials."""
+def object_store_error(url: str, error: Exception, field: str = PATH_FIELD) -> UserError:
+    """One sentence for what went wrong with `url`: missing, refused, no credentials."""
     name = type(error).__name__
     if "Credentials" in name or "credentials" in str(error).lower():
-        return UserError(f"{PATH_FIELD}: no credentials to read {url}; set AWS_ACCESS_KEY_ID "
+        return UserError(f"{field}: no credentials for {url}; set AWS_ACCESS_KEY_ID "
                          "and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or the pod's role) for "
                          "s3://, GOOGLE_APPLICATION_CREDENTIALS for gs://")
     if isinstance(error, FileNotFoundError) or "NoSuchBucket" in str(error):
-        return UserError(f"{PATH_FIELD}: {url} does not exist (no such bucket or key); check "
+        return UserError(f"{field}: {url} does not exist (no such bucket or key); check "
                          "the bucket name and the key")
     if isinstance(error, PermissionError):
-        return UserError(f"{PATH_FIELD}: access to {url} was refused ({_first_line(error)}); "
+        return UserError(f"{field}: access to {url} was refused ({_first_line(error)}); "
                          "check the credentials' permissions on the bucket")
-    return UserError(f"{PATH_FIELD}: cannot read {url}: {name}: {_first_line(error)}")
+    return UserError(f"{field}: cannot use {url}: {name}: {_first_line(error)}")
 
 
 def hub_dataset(url: str, split: str | None, columns: list[str]):
