@@ -14,6 +14,7 @@ import sys
 
 import kopf
 
+from dart import logs
 from dart_operator.settings import SettingsError, load_settings
 
 
@@ -23,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"dart-operator: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if not logs.configure(stage="operator"):  # DART_LOG_FORMAT=json: one JSON object a line
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     import dart_operator.handlers  # noqa: F401 - registers the handlers
 
     kopf.run(

@@ -137,6 +137,8 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
         {"name": "DART_RUN_NAME", "value": ctx.name},
         {"name": "HOME", "value": HOME_DIR},
     ]
+    if ctx.settings.log_format != "text":
+        variables.append({"name": "DART_LOG_FORMAT", "value": ctx.settings.log_format})
     if hub_models(ctx.spec):  # fetched by the init step; workloads read the cache only
         variables += [{"name": "HF_HOME", "value": MODEL_CACHE_DIR},
                       {"name": "HF_HUB_OFFLINE", "value": "1"}]
@@ -150,18 +152,26 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 def hub_models(spec: DartRunSpec) -> list[str]:
-    """`ORG/NAME@REV` of every hf:// model of the run, for the model-fetch init step."""
+    """`ORG/NAME@REV` of every hf:// model of the run and `datasets/ORG/NAME@REV` of every
+    hub dataset (training data and evaluation sets), for the fetch init step."""
     refs = [spec.models.target] + ([spec.models.mapper.init] if spec.models.mapper.init else [])
-    uris = [r.uri.removeprefix("hf://") for r in refs if r.uri.startswith("hf://")]
-    return list(dict.fromkeys(uris))
+    uris = [r.uri for r in refs] + [f.path for f in _file_sources(spec)]
+    return list(dict.fromkeys(u.removeprefix("hf://") for u in uris if u.startswith("hf://")))
+
+
+def _file_sources(spec: DartRunSpec) -> list:
+    sets = [s.file for s in spec.evaluate.sets if s.file is not None]
+    return ([spec.dataset.file] if spec.dataset.file is not None else []) + sets
 
 
 FETCH_SCRIPT = """\
 import sys
 from huggingface_hub import snapshot_download
 for ref in sys.argv[1:]:
-    repo, _, revision = ref.partition("@")
-    print("fetching", ref, "->", snapshot_download(repo, revision=revision or None), flush=True)
+    kind = "dataset" if ref.startswith("datasets/") else "model"
+    repo, _, revision = ref.removeprefix("datasets/").partition("@")
+    folder = snapshot_download(repo, repo_type=kind, revision=revision or None)
+    print("fetching", ref, "->", folder, flush=True)
 """
 # huggingface_hub locks each file in the cache, so pods starting together download a model
 # once between them; a pod whose models are cached only checks their revision.

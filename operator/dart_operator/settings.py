@@ -27,6 +27,7 @@ means "use the default".
     DART_LIVENESS_ENDPOINT          kopf liveness endpoint URL ("off" disables)
     DART_WATCH_NAMESPACES           comma-separated namespaces; empty watches the whole cluster
     DART_PEERING                    kopf peering name for HA (empty: standalone)
+    DART_LOG_FORMAT                 "json": JSON-lines logs, the operator's and every workload's
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ class Settings(BaseModel):
     """Namespaces to watch; empty watches the whole cluster."""
     peering: str | None = None
     """kopf peering name (needs kopf's peering CRDs); empty runs standalone."""
+    log_format: Literal["text", "json"] = "text"
+    """Log format of the operator and, passed on as DART_LOG_FORMAT, of every workload pod:
+    `json` writes one JSON object per line with the run, stage and step (dart.logs)."""
 
     @property
     def server_image(self) -> str:

@@ -11,6 +11,7 @@ from kubernetes_validate import utils as kv
 OLDEST = "1.29"  # Chart.yaml kubeVersion
 NEWEST = kv.latest_version()
 MONITOR_KINDS = {"ServiceMonitor", "PodMonitor"}
+PROMETHEUS_OPERATOR_KINDS = MONITOR_KINDS | {"PrometheusRule"}
 
 
 @pytest.mark.parametrize("version", [OLDEST, NEWEST])
@@ -19,7 +20,7 @@ def test_manifests_validate_strictly(render, values, version):
     docs = render(None, values, crds=True) if values else render(crds=True)
     errors = []
     for doc in docs:
-        if doc["kind"] in MONITOR_KINDS:
+        if doc["kind"] in PROMETHEUS_OPERATOR_KINDS:
             continue
         try:
             kv.validate(doc, version, strict=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import yaml
 from chart_manifests import CHART, CI_VALUES, NAMESPACE, find, one, operator_env, run_helm
 from run_children import child_pods, gpu_run_spec
 
@@ -67,6 +68,28 @@ def test_pod_monitor_follows_watched_namespaces(render):
                    "metrics": {"serviceMonitor": {"enabled": True}}})
     selector = one(docs, "PodMonitor")["spec"]["namespaceSelector"]
     assert selector == {"matchNames": ["team-a"]}
+
+
+def test_no_prometheus_rule_by_default(render):
+    assert not find(render(), "PrometheusRule")
+
+
+def test_prometheus_rule_when_enabled_ships_the_rules_file(render):
+    docs = render({"metrics": {"prometheusRule": {
+        "enabled": True, "additionalLabels": {"release": "kube-prometheus-stack"}}}})
+    rule = one(docs, "PrometheusRule")
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert rule["spec"] == yaml.safe_load((CHART / "alerts" / "dart-rules.yaml").read_text())
+
+
+def test_json_logs_by_default_reach_the_operator_and_every_workload_pod(render):
+    for values, expected in ((None, "json"), ({"logFormat": "text"}, None)):
+        settings = load_settings(operator_env(render(values)))
+        assert settings.log_format == (expected or "text")
+        for name, pod in child_pods(settings, gpu_run_spec()).items():
+            env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+            assert env.get("DART_LOG_FORMAT") == expected, name
 
 
 def test_dashboard_configmap_has_the_grafana_label_and_valid_json(render):

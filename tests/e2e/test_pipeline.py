@@ -53,6 +53,7 @@ def check_artifacts(out: Path) -> None:
     assert len(rows) == 12
     assert {r["provenance"]["outcome"] for r in rows} <= {"rewritten", "kept-original"}
     assert (out / "synthesize/adapted.parquet").stat().st_size > 0
+    assert (out / "synthesize/README.md").read_text().startswith("---")  # the dataset card
     sft_arms = ("dart", "sft-original", "sft-oracle")  # the quickstart's, two seeds each
     for arm in sft_arms:
         for seed in (0, 1):

@@ -32,7 +32,7 @@ def test_every_variable_is_read():
         "DART_LIVENESS_ENDPOINT": "off", "DART_WATCH_NAMESPACES": "research,prod",
         "DART_PEERING": "dart", "DART_NETWORK_POLICY": "true",
         "DART_PRIORITY_CLASS_NAME": "dart-training", "DART_FAILED_SERVER_LOG_SECONDS": "0",
-        "DART_JOB_MANAGED_BY": "kueue.x-k8s.io/multikueue",
+        "DART_JOB_MANAGED_BY": "kueue.x-k8s.io/multikueue", "DART_LOG_FORMAT": "json",
     }
     settings = load_settings(env)
     assert settings.server_image == "reg/serve:2"
@@ -45,6 +45,7 @@ def test_every_variable_is_read():
     assert settings.priority_class_name == "dart-training"
     assert settings.failed_server_log_seconds == 0
     assert settings.job_managed_by == "kueue.x-k8s.io/multikueue"
+    assert settings.log_format == "json"
     assert load_settings({"DART_LIVENESS_ENDPOINT": ""}) == Settings()  # empty: the default
     names = {f"DART_{field.upper()}" for field in Settings.model_fields}
     assert names == set(env)

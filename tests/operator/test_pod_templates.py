@@ -99,6 +99,19 @@ def test_hub_models_are_fetched_once_into_the_runs_cache_by_an_init_step():
     assert names == ["progress", "fetch-models"]
 
 
+def test_hub_datasets_are_fetched_with_the_models():
+    spec = {**HUB_SPEC, "dataset": {"file": {"path": "hf://datasets/org/demos@v2",
+                                             "split": "train"}},
+            "evaluate": {"sets": [{"name": "held", "file": {
+                "path": "hf://datasets/org/held-out@abc123", "split": "test"}}]}}
+    templates = pod_templates(parse_context(make_run(spec), SETTINGS))
+    (fetch,) = [c for c in templates["learn"]["spec"]["initContainers"]
+                if c["name"] == "fetch-models"]
+    assert fetch["command"][-4:] == ["Qwen/Qwen2.5-0.5B-Instruct@main", "org/mapper@v1",
+                                     "datasets/org/demos@v2", "datasets/org/held-out@abc123"]
+    assert 'repo_type=kind' in fetch["command"][2]
+
+
 def test_local_and_pvc_models_need_no_fetch():
     for ctx in [parse_context(make_run(), SETTINGS)]:
         for template in pod_templates(ctx).values():

@@ -70,7 +70,7 @@ def test_more_shards_than_items_a_dead_shard_and_a_rerun(run, tmp_path):
     with pytest.raises(UserError, match=r"shards \[1\] of 5"):
         from dart.synthesize.job import merge
 
-        merge(synthesized, SHARDS)
+        merge(synthesized, SHARDS, run[0])
     # Its re-run completes the set and merges every item exactly once, in dataset order.
     finished = {i: shard_path(shards, i, SHARDS).stat().st_mtime_ns for i in (0, 2)}
     summary = synthesize(run, artifacts, 1)

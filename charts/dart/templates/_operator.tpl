@@ -42,6 +42,8 @@ reads (tests/chart checks every name against its Settings fields). */}}
 {{- end }}
 - name: DART_NETWORK_POLICY
   value: {{ .Values.networkPolicy.enabled | quote }}
+- name: DART_LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
 - name: DART_WATCH_NAMESPACES
   value: {{ .Values.operator.watchNamespaces | join "," | quote }}
 {{- end -}}

@@ -5,7 +5,8 @@
                                progress.json, history.jsonl
     synthesize/                shards/shard-I-of-N.jsonl (kept chunk by chunk in a hidden
                                .partial file while written), adapted.jsonl + .parquet,
-                               summary.json; done when it holds the marker
+                               adapted-dataset/ (datasets.save_to_disk), README.md (the
+                               dataset card), summary.json; done when it holds the marker
     ablations/<arm>/           learn/ and synthesize/ of an ablation (no-rl, grape, no-penalties)
     direct-rl/                 learn/ of GRPO on the target, model/ (merged, loadable)
     sft/<arm>/seed-<i>/        model/, curve/step-N/ (first seed), stats.json; done when marked
@@ -84,6 +85,16 @@ class SynthesizePaths:
     @property
     def parquet(self) -> Path:
         return self.root / "adapted.parquet"
+
+    @property
+    def datasets_folder(self) -> Path:
+        """The adapted dataset as `datasets.load_from_disk` reads it."""
+        return self.root / "adapted-dataset"
+
+    @property
+    def card(self) -> Path:
+        """The dataset card (the hub's README.md format)."""
+        return self.root / "README.md"
 
     @property
     def summary(self) -> Path:

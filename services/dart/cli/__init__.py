@@ -14,7 +14,7 @@ import importlib
 import signal
 import sys
 
-from dart import interrupts
+from dart import interrupts, logs
 from dart.errors import UserError
 from dart.quiet import keep_compiled_ops_per_environment, quiet_libraries
 from dart.serving.errors import InferenceError
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user mistakes exit 2 with one line per problem."""
     args = build_parser().parse_args(argv)
+    logs.configure(stage=_stage_of(args))
     quiet_libraries(verbose=getattr(args, "verbose", False))
     keep_compiled_ops_per_environment()
     # SIGTERM (kubectl delete, a Job's deadline) unwinds like Ctrl-C: child servers are
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         for line in error.lines():
-            print(f"error: {line}", file=sys.stderr)
+            print(logs.error_line(line), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -62,9 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     except (InferenceError, OSError) as error:  # infrastructure, not a bug: say what failed
         if args.debug:
             raise
-        print(f"error: {_infrastructure_sentence(error)} (--debug shows the traceback)",
-              file=sys.stderr)
+        print(logs.error_line(f"{_infrastructure_sentence(error)} (--debug shows the "
+                              "traceback)"), file=sys.stderr)
         return 1
+
+
+def _stage_of(args: argparse.Namespace) -> str:
+    """The stage a log line names: the unit (`dart unit sft-dart-0`), the server role, or
+    the command."""
+    if args.command == "unit":
+        return args.name
+    if args.command == "serve":
+        return f"serve-{args.role}"
+    return args.command
 
 
 def _infrastructure_sentence(error: Exception) -> str:

@@ -24,7 +24,13 @@ MODEL_URI_PATTERN = (
     r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
     r"|[^:\s][^:]*)$"
 )
-DATA_PATH_PATTERN = r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+|[^:\s][^:]*)$"
+DATA_PATH_PATTERN = (
+    r"^(pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
+    r"|(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]/[^\s]+"
+    r"|hf://datasets/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(@[A-Za-z0-9._/-]+)?"
+    r"|[^:\s][^:]*)$"
+)
+EXPORT_URI_PATTERN = r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[^\s]*)?$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 RUN_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 """A DNS-1035 label: the run's Services are named after it, and Service names must start with
@@ -36,7 +42,9 @@ QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 # What each pattern means, in words, for error messages.
 PATTERN_MEANINGS = {
     MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
-    DATA_PATH_PATTERN: "expected a local path or pvc://CLAIM/PATH",
+    DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
+                        "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
+    EXPORT_URI_PATTERN: "expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX",
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
     "starting and ending with a letter or digit",
     RUN_NAME_PATTERN: "expected a run name: lowercase letters, digits and '-', starting with "
@@ -165,11 +173,15 @@ class FileSource(SpecModel):
     """Demonstrations from a file or a saved Hugging Face dataset."""
 
     path: Annotated[str, Field(pattern=DATA_PATH_PATTERN, min_length=1)]
-    """Local path or `pvc://CLAIM/PATH`."""
+    """Local path, `pvc://CLAIM/PATH`, an object-store file `s3://BUCKET/KEY` or
+    `gs://BUCKET/KEY` (.jsonl or .parquet; credentials from the pod's standard AWS or Google
+    environment), or a hub dataset `hf://datasets/ORG/NAME@REVISION` (token: HF_TOKEN)."""
     format: Literal["auto", "jsonl", "parquet", "hf-disk"] = "auto"
-    """File format; `auto` decides by extension (a folder is a `datasets.save_to_disk` dump)."""
+    """File format; `auto` decides by extension (a folder is a `datasets.save_to_disk` dump).
+    Not used for hub datasets, which `datasets` reads in their own layout."""
     split: str | None = None
-    """Split to read from an `hf-disk` DatasetDict."""
+    """Split to read from an `hf-disk` DatasetDict or a hub dataset (needed when it has
+    several)."""
 
 
 class SyntheticSource(SpecModel):
@@ -547,6 +559,16 @@ class Artifacts(SpecModel):
     """StorageClass of the created PVC; empty uses the cluster default."""
 
 
+class Export(SpecModel):
+    """Copies of the run's products in a bucket, pushed by the report unit: the adapted
+    dataset with its card under PREFIX/dataset/, the DART arm's fine-tuned target (seed 0)
+    with its model card under PREFIX/model/, the report under PREFIX/report/, and
+    PREFIX/manifest.json last (a prefix without it is an unfinished export)."""
+
+    uri: Annotated[str, Field(pattern=EXPORT_URI_PATTERN)]
+    """`s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX`; credentials as for object-store data."""
+
+
 class DartRunSpec(SpecModel):
     """Everything a DART run needs: models, data, the four stages and where they run."""
 
@@ -570,6 +592,8 @@ class DartRunSpec(SpecModel):
     """Pods per component."""
     artifacts: Artifacts = Artifacts()
     """Artifacts volume."""
+    export: Export | None = None
+    """Push the adapted dataset, the fine-tuned target and the report to a bucket at the end."""
     image_pull_secrets: Annotated[list[DnsLabel], Field(max_length=16)] = []
     """Secrets for pulling images, added to every pod of the run."""
     suspend: bool = False

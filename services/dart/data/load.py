@@ -17,9 +17,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dart.config.spec import FieldMapping
+from dart.data import remote
 from dart.data.length import TOO_LONG, LengthBudget, fit_rows
 from dart.data.rows import DemonstrationSet, check_bad_fraction, judge_records
-from dart.data.sources import detect_format, read_records, resolve_path
+from dart.data.sources import (
+    detect_format,
+    jsonl_records,
+    parquet_records,
+    read_records,
+    resolve_path,
+)
 from dart.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -88,6 +95,12 @@ def _eval_records(eval_set, dataset, base_dir: Path | None) -> Records:
 
 
 def _file_records(file_source, fields: FieldMapping, base_dir: Path | None) -> Records:
+    url = file_source.path
+    if remote.is_hub_dataset(url):
+        columns = [c for c in (fields.question, fields.solution, fields.answer) if c]
+        return Records(url, remote.hub_records(url, file_source.split, columns), fields)
+    if remote.is_object_store(url):
+        return Records(url, _object_store_records(url, file_source.format), fields)
     path = resolve_path(file_source.path, base_dir)
     fmt = detect_format(path, file_source.format)
     return Records(str(path), read_records(path, fmt, file_source.split), fields)
@@ -126,3 +139,10 @@ def _reasoning_gym_eval(source, split: str) -> list[dict]:
 def _no_generator(eval_set) -> UserError:
     return UserError(f"evaluation set {eval_set.name!r} names split {eval_set.split!r}, but the "
                      "dataset is a file; give the set a file instead")
+
+
+def _object_store_records(url: str, declared: str) -> Iterable[dict | None]:
+    """Records streamed from s3:// or gs://; the object is opened when reading starts."""
+    fmt = remote.object_store_format(url, declared)
+    with remote.open_object(url) as handle:
+        yield from (jsonl_records if fmt == "jsonl" else parquet_records)(handle, url)

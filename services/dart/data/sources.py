@@ -59,18 +59,22 @@ def read_records(path: Path, fmt: str, split: str | None = None) -> Iterator[dic
 
 def _jsonl(path: Path) -> Iterator[dict | None]:
     with path.open("rb") as handle:
-        _refuse_utf16(path, handle.read(2))
-        handle.seek(0)
-        for number, line in enumerate(_bounded_lines(handle), start=1):
-            if line is None:
-                yield None  # a line over MAX_LINE_BYTES: one bad row, never in memory
-                continue
-            if number == 1:
-                _refuse_nul_bytes(path, line)
-                line = line.removeprefix(b"\xef\xbb\xbf")
-            text = _utf8(path, number, line)
-            if text.strip():
-                yield _json_object(text)
+        yield from jsonl_records(handle, str(path))
+
+
+def jsonl_records(handle, name: str) -> Iterator[dict | None]:
+    """The records of an open binary JSONL stream (a local file or an object-store one)."""
+    for number, line in enumerate(_bounded_lines(handle), start=1):
+        if line is None:
+            yield None  # a line over MAX_LINE_BYTES: one bad row, never in memory
+            continue
+        if number == 1:
+            _refuse_utf16(name, line[:2])
+            _refuse_nul_bytes(name, line)
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        text = _utf8(name, number, line)
+        if text.strip():
+            yield _json_object(text)
 
 
 def _bounded_lines(handle) -> Iterator[bytes | None]:
@@ -87,18 +91,18 @@ def _bounded_lines(handle) -> Iterator[bytes | None]:
         yield None
 
 
-def _refuse_utf16(path: Path, start: bytes) -> None:
+def _refuse_utf16(path: Path | str, start: bytes) -> None:
     if start in (b"\xff\xfe", b"\xfe\xff"):
         raise UserError(f"{path} is UTF-16 text; JSONL must be UTF-8: re-save it as UTF-8")
 
 
-def _refuse_nul_bytes(path: Path, line: bytes) -> None:
+def _refuse_nul_bytes(path: Path | str, line: bytes) -> None:
     if b"\x00" in line:
         raise UserError(f"{path} holds NUL bytes (UTF-16 without a byte-order mark, or binary); "
                         "JSONL must be UTF-8 text: re-save it as UTF-8")
 
 
-def _utf8(path: Path, number: int, line: bytes) -> str:
+def _utf8(path: Path | str, number: int, line: bytes) -> str:
     try:
         return line.decode("utf-8")
     except UnicodeDecodeError:
@@ -117,11 +121,17 @@ def _json_object(line: str) -> dict | None:
 
 
 def _parquet(path: Path) -> Iterator[dict]:
+    yield from parquet_records(path, str(path))
+
+
+def parquet_records(source, name: str) -> Iterator[dict]:
+    """The rows of a Parquet file: a path or an open binary stream."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    path = name
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(source)
     except (pa.ArrowException, OSError) as error:
         raise UserError(f"{path} is not a readable Parquet file ({_first_line(error)}); check "
                         "that it was written completely, or set dataset.file.format") from None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from prometheus_client import Gauge
 
 from dart.artifacts import atomic_write_json, atomic_write_jsonl, read_jsonl
 
+log = logging.getLogger(__name__)
 STEP = Gauge("dart_learner_step", "Learner steps done")
 STEPS_TOTAL = Gauge("dart_learner_steps_total", "Learner steps planned")
 REWARD = Gauge("dart_learner_reward_mean", "Mean reward of the last step")
@@ -44,6 +46,9 @@ class Progress:
             history.write(json.dumps(entry) + "\n")
         atomic_write_json(self.progress_file, {**entry, "updated_at": time.time()})
         self._export(done, stats)
+        # One event per step for log pipelines (DART_LOG_FORMAT=json); silent in text mode.
+        log.info("step %d/%d reward %.3f kept %.2f", done, self.total, stats["reward_mean"],
+                 stats["answer_preservation"], extra={"step": done})
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(reward=f"{stats['reward_mean']:.3f}",

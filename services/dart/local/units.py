@@ -89,6 +89,10 @@ def run_unit(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None = N
         from dart.report.markdown import write_report
 
         write_report(out)
+        if spec.export is not None:
+            from dart.report.export import export_products
+
+            export_products(spec, out, log=_log)
 
 
 SUMMARY_BYTES = 4096

@@ -18,6 +18,7 @@ from dart.artifacts import Artifacts, atomic_write_json, is_done, mark_done, rea
 from dart.config.model_uri import resolve_model
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
+from dart.sft.card import write_model_card
 from dart.sft.train import fine_tune, is_main_process
 
 
@@ -76,10 +77,11 @@ def run_sft_unit(spec: DartRunSpec, artifacts: Path, arm: str, seed: int, log=pr
     interrupts.raise_if_requested()  # a Ctrl-C swallowed during the last run
     rows = arm_rows(arm, spec, artifacts)
     log(f"sft[{arm}, seed {seed}]: fine-tuning the target on {len(rows)} rows")
-    return _fine_tune_seed(spec, rows, paths.root, seed)
+    return _fine_tune_seed(spec, rows, paths.root, seed, arm)
 
 
-def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int) -> dict:
+def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: int,
+                    arm: str) -> dict:
     settings = spec.sft.model_copy(update={"seed": spec.sft.seed + seed})
     points = spec.evaluate.curve_points if seed == 0 else 0
     began = time.monotonic()
@@ -87,5 +89,6 @@ def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: in
     stats["wall_seconds"] = round(time.monotonic() - began, 1)
     if is_main_process():  # under torchrun, one writer of the stats and the marker
         atomic_write_json(out_dir / "stats.json", stats)
+        write_model_card(out_dir / "model", spec, arm, seed, stats)
         mark_done(out_dir)
     return stats

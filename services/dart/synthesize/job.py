@@ -1,5 +1,6 @@
 """The synthesis job: k rewrites per demonstration from the trained mapper, the best safe one
-kept (see dart.synthesize.select), shard by shard, then merged into JSONL and Parquet."""
+kept (see dart.synthesize.select), shard by shard, then merged into JSONL, Parquet and a
+`datasets` folder with its dataset card (dart.synthesize.card)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 from dart.prompts import PROMPT_FORMAT_VERSION, mapper_prompt
 from dart.rewards.batch import ExpertScores, reward_rewrites
+from dart.synthesize.card import write_card, write_datasets_folder
 from dart.synthesize.select import SELECTION_RULES, Candidate
 from dart.synthesize.shards import merge_shards, shard_items, shard_path
 
@@ -107,13 +109,16 @@ def _adapt_chunk(spec, chunk, tokenizer, generator, scorer, verifier, experts, v
     return rows
 
 
-def merge(paths: SynthesizePaths, count: int) -> dict:
-    """adapted.jsonl + adapted.parquet + summary.json, in dataset order, then the marker."""
+def merge(paths: SynthesizePaths, count: int, spec: DartRunSpec) -> dict:
+    """adapted.jsonl + .parquet + a `datasets` folder + the dataset card + summary.json, in
+    dataset order, then the marker."""
     merged = merge_shards(paths.shards, count)
     rows = [entry["row"] for entry in merged if entry["row"] is not None]
     atomic_write_jsonl(paths.dataset, rows)
     _write_parquet(paths.parquet, rows)
+    write_datasets_folder(paths.datasets_folder, rows)
     summary = _summary(merged)
+    write_card(paths.card, spec, summary, rows)
     atomic_write_json(paths.summary, summary)
     mark_done(paths.root)
     return summary

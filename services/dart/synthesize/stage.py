@@ -63,5 +63,5 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
                          on_progress=on_progress or (lambda done, total: None))
     count = shard[1]
     if all(synthesized.shard(i, count).exists() for i in range(count)):
-        return merge(synthesized, count)
+        return merge(synthesized, count, spec)
     return {}
