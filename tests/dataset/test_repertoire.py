@@ -87,7 +87,7 @@ def test_style_share_counts_whole_members_and_each_feature():
 
 
 def test_copy_practice_deals_every_member_equally():
-    assert sorted(dealt_styles(random.Random(0), 16)) == sorted(REPERTOIRE) * 2
+    assert sorted(dealt_styles(random.Random(0), 16)) == sorted(list(REPERTOIRE) * 2)
     rows = copy_practice(seed=0, size=800)
     counts = {name: sum(r["style"] == name for r in rows) for name in REPERTOIRE}
     assert set(counts.values()) == {100}
@@ -95,3 +95,11 @@ def test_copy_practice_deals_every_member_equally():
         assert style_of(row["rewrite"]) == row["style"]
     operators = {(r["style"], r["question"].split()[2]) for r in rows}
     assert len(operators) == 2 * len(REPERTOIRE), "every member practises both operators"
+
+
+def test_the_spec_names_every_member_as_a_target_style():
+    from typing import get_args
+
+    from dart.config.spec import TargetStyle
+
+    assert set(get_args(TargetStyle)) == set(REPERTOIRE)

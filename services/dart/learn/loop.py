@@ -29,6 +29,7 @@ from dart.artifacts import Artifacts
 from dart.config.spec import DartRunSpec
 from dart.learn import checkpoint as ckpt
 from dart.learn import ranks
+from dart.learn.diagnostics import group_diversity, style_stats
 from dart.learn.grpo import group_advantages, grpo_loss, token_logprobs
 from dart.learn.policy import (
     Policy,
@@ -121,14 +122,20 @@ def step_stats(rewards: list, generated_tokens: int, weights_version: str, updat
     }
 
 
-def batch_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
-    """step_stats over every rank's share: rewards gathered, the update's diagnostics
-    averaged over the ranks (equal shares, so the loss is the whole batch's)."""
+def batch_stats(batch: RolloutBatch, update: dict, seconds: float,
+                target_style: str | None = None) -> dict:
+    """step_stats over every rank's share: rewards and texts gathered, the update's
+    diagnostics averaged over the ranks (equal shares, so the loss is the whole batch's);
+    with the task's target style, the share of rewrites written in it."""
     update = ranks.mean_over_ranks(update)
-    shares = ranks.gather_to_all(([r.reward for r in batch.rollouts], batch.completion_tokens()))
-    rewards = [reward for share, _ in shares for reward in share]
-    tokens = sum(count for _, count in shares)
-    return step_stats(rewards, tokens, batch.rollouts[0].weights_version, update, seconds)
+    shares = ranks.gather_to_all(([r.reward for r in batch.rollouts], batch.completion_tokens(),
+                                  [r.text for r in batch.rollouts]))
+    rewards = [reward for share, _, _ in shares for reward in share]
+    texts = [text for _, _, share in shares for text in share]
+    tokens = sum(count for _, count, _ in shares)
+    stats = step_stats(rewards, tokens, batch.rollouts[0].weights_version, update, seconds)
+    stats |= group_diversity(texts, [r.total for r in rewards], batch.group_size)
+    return stats | (style_stats(texts, target_style) if target_style else {})
 
 
 def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
@@ -172,7 +179,7 @@ def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: Learne
                 share, tokenizer=policy.tokenizer, generator=services.generator, task=task,
                 config=learn, seed=learn.seed * 1_000_003 + step, first_index=first)
             update = update_policy(policy, batch, spec)
-            stats = batch_stats(batch, update, time.monotonic() - began)
+            stats = batch_stats(batch, update, time.monotonic() - began, target_style(spec))
             if progress is not None:
                 progress.record(step, stats)
             _after_step(policy, paths, services.generator, step + 1, learn)
@@ -180,6 +187,12 @@ def train(policy: Policy, items: list[dict], spec: DartRunSpec, services: Learne
         if progress is not None:
             progress.close()
     return _publish(policy, paths, "final")
+
+
+def target_style(spec: DartRunSpec) -> str | None:
+    """The style whose share the learner reports: the synthetic task's target style."""
+    synthetic = spec.dataset.synthetic
+    return synthetic.target_style if synthetic is not None else None
 
 
 def _after_step(policy: Policy, paths: ckpt.LearnPaths, generator, done: int, learn) -> None:

@@ -4,12 +4,13 @@
     pairs = copy_practice(seed=1, size=2000)   # [{question, expert, style, rewrite}, ...]
 
 A tiny mapper that practises rewriting only true additions learns to *compute* the lines
-(its weights come from the target, which adds) instead of reading them from the expert text,
+(the first mappers were trained from a target that adds) instead of reading the expert text,
 so on the new skill it writes additions and loses the answer. Practice on workings whose
 digits follow no arithmetic at all (`7-3-1=8 c0`) can only be rewritten by copying: it teaches
 the mapping from the expert's words and layout to the repertoire's lines for both operators,
 and no arithmetic of either. Each rewrite is in a member of the repertoire dealt like cards
-(every member once per 8 rows, in shuffled order), so no member is practised more than another. Subtraction itself (which digit a column gives) is never shown.
+(every member once per 8 rows, in shuffled order), so no member is practised more than
+another. Subtraction itself (which digit a column gives) is never shown.
 
 Operands often share digits, as a subtraction's do when its result is small (`709 - 705`):
 with independent random operands the mapper mis-copied exactly those problems (every
