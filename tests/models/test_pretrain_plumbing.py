@@ -45,7 +45,7 @@ def test_build_marks_reuses_and_rebuilds(tmp_path):
     assert [line.split(":")[0] for line in lines if "building" in line] == ["mapper"]
     assert is_current(paths.mapper, mapper_changed.mapper_fingerprint())
 
-    target_changed = PretrainRecipe(**{**TOY.__dict__, "target_style": "boxed"})
+    target_changed = PretrainRecipe(**{**mapper_changed.__dict__, "target_style": "boxed"})
     assert not is_current(paths.target, target_changed.target_fingerprint())
     lines.clear()
     pretrain_tiny_models(tmp_path, target_changed, progress=lines.append)
