@@ -4,12 +4,10 @@ the same numbers and answer."""
 from __future__ import annotations
 
 import itertools
-import random
 
 import pytest
 
 from dart.data.synthetic import SPLIT_SKILLS, STYLES, generate_split
-from dart.data.synthetic.copying import copy_practice, dealt_styles
 from dart.data.synthetic.problems import Problem
 from dart.data.synthetic.repertoire import (
     FEATURES,
@@ -84,17 +82,6 @@ def test_style_share_counts_whole_members_and_each_feature():
     share = style_share(texts + ["garbage"], "native")
     assert share == {"operator": 0.6, "carry": 0.6, "answer": 0.4, "style": 0.4}
     assert style_share([], "boxed")["style"] == 0.0
-
-
-def test_copy_practice_deals_every_member_equally():
-    assert sorted(dealt_styles(random.Random(0), 16)) == sorted(list(REPERTOIRE) * 2)
-    rows = copy_practice(seed=0, size=800)
-    counts = {name: sum(r["style"] == name for r in rows) for name in REPERTOIRE}
-    assert set(counts.values()) == {100}
-    for row in rows[:80]:
-        assert style_of(row["rewrite"]) == row["style"]
-    operators = {(r["style"], r["question"].split()[2]) for r in rows}
-    assert len(operators) == 2 * len(REPERTOIRE), "every member practises both operators"
 
 
 def test_the_spec_names_every_member_as_a_target_style():

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from dart.cli import main
-from dart.data.synthetic.repertoire import REPERTOIRE, style_of
-from dart.models.pretrain import (
-    MARKER,
-    PretrainRecipe,
-    is_current,
-    mapper_pairs,
-    pretrain_tiny_models,
-    target_pairs,
-)
+from dart.models.pretrain import MARKER, PretrainRecipe, is_current, pretrain_tiny_models
 
 TOY = PretrainRecipe(target_corpus=64, target_steps=2, batch_size=4, mapper_corpus=16,
                      mapper_steps=2, mapper_batch_size=2)
@@ -26,7 +17,7 @@ def test_build_marks_reuses_and_rebuilds(tmp_path):
     lines: list[str] = []
     paths = pretrain_tiny_models(tmp_path, TOY, progress=lines.append)
     marker = json.loads((paths.mapper / MARKER).read_text())
-    assert marker["fingerprint"] == TOY.mapper_fingerprint()
+    assert marker["fingerprint"] == TOY.fingerprint()
     assert is_current(paths.target, TOY.target_fingerprint())
     assert marker["prompt_format_version"]
     assert any(line.startswith("target: building") for line in lines)
@@ -43,13 +34,10 @@ def test_build_marks_reuses_and_rebuilds(tmp_path):
     lines.clear()
     pretrain_tiny_models(tmp_path, mapper_changed, progress=lines.append)
     assert [line.split(":")[0] for line in lines if "building" in line] == ["mapper"]
-    assert is_current(paths.mapper, mapper_changed.mapper_fingerprint())
+    assert is_current(paths.mapper, mapper_changed.fingerprint())
 
-    target_changed = PretrainRecipe(**{**mapper_changed.__dict__, "target_style": "boxed"})
+    target_changed = PretrainRecipe(**{**TOY.__dict__, "target_lr": 1e-3})
     assert not is_current(paths.target, target_changed.target_fingerprint())
-    lines.clear()
-    pretrain_tiny_models(tmp_path, target_changed, progress=lines.append)
-    assert [line.split(":")[0] for line in lines if "building" in line] == ["target"]
 
 
 def test_fingerprints_follow_their_fields():
@@ -58,33 +46,6 @@ def test_fingerprints_follow_their_fields():
     assert TOY.target_fingerprint() != reseeded.target_fingerprint()
     longer_mapper = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 9})
     assert TOY.target_fingerprint() == longer_mapper.target_fingerprint()
-    assert TOY.mapper_fingerprint() != longer_mapper.mapper_fingerprint()
-    assert TOY.fingerprint() != longer_mapper.fingerprint()
-    # One mapper serves every target: no target field (its style included) names it.
-    for change in ({"target_style": "opword"}, {"target_lr": 1e-3}, {"target_steps": 3}):
-        other = PretrainRecipe(**{**TOY.__dict__, **change})
-        assert other.mapper_fingerprint() == TOY.mapper_fingerprint()
-        assert other.target_fingerprint() != TOY.target_fingerprint()
-
-
-def test_an_unknown_target_style_is_refused():
-    with pytest.raises(ValueError, match="choose one of"):
-        PretrainRecipe(target_style="poetry")
-
-
-def test_the_target_practises_its_style_and_the_mapper_every_style_equally(tmp_path):
-    from dart.models.tiny import build_tiny_model
-
-    tokenizer = AutoTokenizer.from_pretrained(build_tiny_model(tmp_path / "tok"))
-    recipe = PretrainRecipe(**{**TOY.__dict__, "target_style": "opword-boxed",
-                               "target_corpus": 40, "mapper_corpus": 80})
-    assert {style_of(c.removesuffix("<|im_end|>")) for _, c in target_pairs(tokenizer, recipe)} \
-        == {"opword-boxed"}
-    pairs = mapper_pairs(tokenizer, recipe)
-    styles = [style_of(c.removesuffix("<|im_end|>")) for _, c in pairs]
-    counts = {name: styles.count(name) for name in REPERTOIRE}
-    assert len(pairs) == 80 + 240 and set(counts.values()) == {40}
-    assert all("Rewrite the solution" in prompt for prompt, _ in pairs)
 
 
 def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
@@ -93,9 +54,6 @@ def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
         AutoModelForCausalLM.from_pretrained(tmp_path / name)
     assert "mapper: untrained tiny model" in capsys.readouterr().out
     assert not is_current(tmp_path / "target", PretrainRecipe().target_fingerprint())
-    with pytest.raises(SystemExit) as refused:  # argparse: a usage line, exit 2
-        main(["tiny-models", "--out", str(tmp_path), "--pretrain", "--target-style", "poetry"])
-    assert refused.value.code == 2
 
 
 def test_cache_reuses_the_target_of_a_recipe_that_changed_only_the_mapper(tmp_path):

@@ -2,13 +2,11 @@
 
     dart tiny-models --out tiny-models                      # untrained, < 2 s (plumbing tests)
     dart tiny-models --out tiny-models --pretrain           # the shipped pre-trained pair, < 1 s
-    dart tiny-models --out DIR --pretrain --target-style opword-boxed   # a target in that style
-    dart tiny-models --out DIR --pretrain --rebuild         # trained from the recipe
+    dart tiny-models --out DIR --pretrain --rebuild         # trained from the recipe, ~14 min
 
 Either way DIR/target and DIR/mapper load with `from_pretrained(path)` like any model. The
-pre-trained models ship with DART (dart.models.shipped); a target style that is not shipped,
-or --rebuild, trains from the recipe (tens of minutes on 2 cores) and checks the acceptance
-gates. The mapper is the same general rewriter whatever the target's style.
+pre-trained pair ships with DART (dart.models.shipped); --rebuild trains it again from the
+recipe and checks it against the acceptance gates.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from dart.data.synthetic.repertoire import REPERTOIRE
 from dart.errors import UserError
 
 
@@ -30,12 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--pretrain", action="store_true",
-                        help="pre-train the target on old skills in its style and the mapper on "
-                             "rewriting them into every style: a copy of the shipped models "
-                             "when the recipe matches, else built")
-    parser.add_argument("--target-style", default="native", choices=list(REPERTOIRE),
-                        help="the repertoire member the target is pre-trained in (its native "
-                             "style; default: native)")
+                        help="pre-train the target on native-style old skills and the mapper on "
+                             "rewriting them: a copy of the shipped pair when the recipe "
+                             "matches, else built (cached by the recipe's fingerprint)")
     parser.add_argument("--rebuild", action="store_true",
                         help="with --pretrain: train from the recipe even when the shipped "
                              "pair matches it, then check the acceptance gates")
@@ -53,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
         from dart.models.shipped import AcceptanceFailed, install_tiny_models
 
         try:
-            recipe = PretrainRecipe(seed=args.seed, target_style=args.target_style)
-            install_tiny_models(args.out, recipe, rebuild=args.rebuild,
+            install_tiny_models(args.out, PretrainRecipe(seed=args.seed), rebuild=args.rebuild,
                                 threads=args.threads, progress=lambda line: print(line, flush=True))
         except AcceptanceFailed as failure:
             print(f"error: {failure}", file=sys.stderr)

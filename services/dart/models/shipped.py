@@ -1,16 +1,12 @@
 """The pre-trained tiny models that ship with DART, and how a folder gets a copy of them.
 
     dart tiny-models --out tiny-models --pretrain            # copies the shipped pair (< 1 s)
-    dart tiny-models --out DIR --pretrain --target-style opword-boxed   # a target in that style
-    dart tiny-models --out DIR --pretrain --rebuild          # trains from the recipe
+    dart tiny-models --out DIR --pretrain --rebuild          # trains from the recipe (~14 min)
 
-Pre-training takes tens of minutes on 2 cores, so the repository carries the results
-(services/dart/models/shipped: `mapper`, the general rewriter; `target`, the target in the
-`native` style; `target-STYLE` for a target in another member of the repertoire; a few MB
-each), each with its fingerprint in its marker and the acceptance figures it passed
-(dart-acceptance.json in its folder). A copy always lands as DIR/target and DIR/mapper, so
-every example reads the same paths whatever the target's style. The demo, the tests and the
-examples use these files; a recipe change makes them stale, which a test catches
+Pre-training the pair takes ~14 minutes on 2 cores, so the repository carries the result
+(services/dart/models/shipped/{target,mapper}, ~4 MB each) with the recipe fingerprint in each
+model's marker and the acceptance figures it passed (dart-acceptance.json). The demo, the tests
+and the examples all use these files; a recipe change makes them stale, which a test catches
 (`tests/models/test_shipped.py`) until a maintainer rebuilds them in place:
 
     dart tiny-models --out services/dart/models/shipped --pretrain --rebuild
@@ -22,17 +18,8 @@ import json
 import shutil
 from pathlib import Path
 
-from dart.artifacts import atomic_write_json
-from dart.models.acceptance import (
-    ACCEPTANCE,
-    MAPPER_GATES,
-    TARGET_GATES,
-    failed_gates,
-    measure_mapper,
-    measure_target,
-)
+from dart.models.acceptance import ACCEPTANCE, failed_gates, measure
 from dart.models.pretrain import (
-    MARKER,
     PretrainRecipe,
     Progress,
     TinyModelPaths,
@@ -46,27 +33,14 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 
 class AcceptanceFailed(RuntimeError):
-    """A freshly built model misses a quality gate: it must not be shipped or used."""
-
-
-def shipped_paths(style: str = "native") -> TinyModelPaths:
-    """Where the shipped mapper and the shipped target in `style` live (if built)."""
-    name = "target" if style == "native" else f"target-{style}"
-    return TinyModelPaths(SHIPPED_DIR / name, SHIPPED_DIR / "mapper")
-
-
-def shipped_styles() -> list[str]:
-    """The styles of every shipped target, `native` first."""
-    styles = [json.loads((folder / MARKER).read_text())["recipe"].get("target_style", "native")
-              for folder in sorted(SHIPPED_DIR.glob("target*")) if (folder / MARKER).exists()]
-    return sorted(styles, key=lambda s: (s != "native", s))
+    """A freshly built pair misses a quality gate: it must not be shipped or used."""
 
 
 def shipped_tiny_models(recipe: PretrainRecipe = DEFAULT_RECIPE) -> TinyModelPaths | None:
-    """The shipped target (in the recipe's style) and mapper when `recipe` built both."""
-    paths = shipped_paths(recipe.target_style)
+    """The shipped pair when it was built by `recipe`, else None."""
+    paths = TinyModelPaths(SHIPPED_DIR / "target", SHIPPED_DIR / "mapper")
     if is_current(paths.target, recipe.target_fingerprint()) and is_current(
-            paths.mapper, recipe.mapper_fingerprint()):
+            paths.mapper, recipe.fingerprint()):
         return paths
     return None
 
@@ -74,45 +48,42 @@ def shipped_tiny_models(recipe: PretrainRecipe = DEFAULT_RECIPE) -> TinyModelPat
 def install_tiny_models(out_dir: Path, recipe: PretrainRecipe = DEFAULT_RECIPE, *,
                         rebuild: bool = False, progress: Progress = print,
                         threads: int = 1) -> TinyModelPaths:
-    """A pre-trained target and mapper in `out_dir`: a copy of each shipped model the recipe
-    built (unless `rebuild`), the others trained from the recipe and accepted by its gates."""
+    """A pre-trained pair in `out_dir`: a copy of the shipped one when the recipe matches (and
+    `rebuild` is off), else trained from the recipe and accepted by its gates."""
     out_dir = Path(out_dir)
-    paths = shipped_paths(recipe.target_style) if out_dir.resolve() == SHIPPED_DIR else \
-        TinyModelPaths(out_dir / "target", out_dir / "mapper")
-    shipped = shipped_paths(recipe.target_style)
-    wanted = {"target": recipe.target_fingerprint(), "mapper": recipe.mapper_fingerprint()}
-    for name, fingerprint in wanted.items():
-        source, dest = getattr(shipped, name), getattr(paths, name)
-        if rebuild:
-            shutil.rmtree(dest, ignore_errors=True)
-        elif is_current(source, fingerprint) and source.resolve() != dest.resolve():
-            _copy(source, dest, fingerprint, progress)
-    pretrain_tiny_models(out_dir, recipe, progress=progress, threads=threads, paths=paths)
-    accept(paths, recipe.target_style, progress)
+    shipped = None if rebuild else shipped_tiny_models(recipe)
+    if shipped is not None:
+        return _copy_shipped(shipped, out_dir, recipe, progress)
+    if rebuild:
+        for name in ("target", "mapper"):
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+    paths = pretrain_tiny_models(out_dir, recipe, progress=progress, threads=threads)
+    accept(paths, out_dir / ACCEPTANCE, progress)
     return paths
 
 
-def accept(paths: TinyModelPaths, style: str, progress: Progress) -> None:
-    """Measure every model without an acceptance record against its gates; write the figures
-    into its folder, or raise on a miss (the model stays, unrecorded)."""
-    for name, gates, measure in (("target", TARGET_GATES, lambda p: measure_target(p, style)),
-                                 ("mapper", MAPPER_GATES, measure_mapper)):
-        folder = getattr(paths, name)
-        if (folder / ACCEPTANCE).exists():
-            continue
-        progress(f"acceptance: measuring the {name}'s gates (held out)")
-        figures = measure(folder)
-        misses = failed_gates(figures, gates)
-        if misses:
-            raise AcceptanceFailed(f"the pre-trained tiny {name} misses its gates: "
-                                   + "; ".join(misses))
-        atomic_write_json(folder / ACCEPTANCE, dict(sorted(figures.items())))
-        progress(f"acceptance ({name}): " + ", ".join(
-            f"{k} {v:.3f}" for k, v in sorted(figures.items()) if k in gates))
+def accept(paths: TinyModelPaths, record: Path, progress: Progress) -> dict[str, float]:
+    """Measure the pair against the gates, write the figures to `record`, raise on a miss."""
+    progress("acceptance: measuring the gates (greedy, held out)")
+    figures = measure(paths.target, paths.mapper)
+    misses = failed_gates(figures)
+    if misses:
+        raise AcceptanceFailed("the pre-trained tiny models miss their gates: " + "; ".join(misses))
+    record.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    progress("acceptance: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(figures.items())))
+    return figures
 
 
-def _copy(source: Path, dest: Path, fingerprint: str, progress: Progress) -> None:
-    if not is_current(dest, fingerprint):
-        with staging_dir(dest) as staging:
-            shutil.copytree(source, staging, dirs_exist_ok=True)
-    progress(f"{dest.name}: the shipped model ({fingerprint}) -> {dest}")
+def _copy_shipped(shipped: TinyModelPaths, out_dir: Path, recipe: PretrainRecipe,
+                  progress: Progress) -> TinyModelPaths:
+    paths = TinyModelPaths(out_dir / "target", out_dir / "mapper")
+    if out_dir.resolve() == SHIPPED_DIR:
+        return shipped
+    for source, dest, fingerprint in ((shipped.target, paths.target, recipe.target_fingerprint()),
+                                      (shipped.mapper, paths.mapper, recipe.fingerprint())):
+        if not is_current(dest, fingerprint):
+            with staging_dir(dest) as staging:
+                shutil.copytree(source, staging, dirs_exist_ok=True)
+    shutil.copyfile(SHIPPED_DIR / ACCEPTANCE, out_dir / ACCEPTANCE)
+    progress(f"tiny models: the shipped pair (recipe {recipe.fingerprint()}) -> {out_dir}")
+    return paths

@@ -23,8 +23,7 @@ from dart.models.tokenizer import MODEL_MAX_LENGTH, train_tokenizer
 # by vLLM's CPU and GPU attention backends.
 SIZES: dict[str, tuple[int, int, int, int, int]] = {
     "target": (128, 384, 4, 4, 2),   # ~0.85M parameters
-    "mapper": (128, 384, 4, 4, 2),   # trained from scratch; sized by measurement (below)
-    "mapper-wide": (192, 576, 4, 6, 2),  # ~1.8M
+    "mapper": (128, 384, 4, 4, 2),   # the mapper starts from the target, so the same shape
     "small": (256, 768, 6, 8, 4),    # ~6M, for GPU demos
 }
 

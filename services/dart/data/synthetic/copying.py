@@ -1,16 +1,14 @@
 """Copy practice for the mapper: column workings whose digits are random, in every style.
 
     from dart.data.synthetic.copying import copy_practice
-    pairs = copy_practice(seed=1, size=2000)   # [{question, expert, style, rewrite}, ...]
+    pairs = copy_practice(seed=1, size=2000)   # [{question, expert, native}, ...]
 
 A tiny mapper that practises rewriting only true additions learns to *compute* the lines
-(the first mappers were trained from a target that adds) instead of reading the expert text,
+(its weights come from the target, which adds) instead of reading them from the expert text,
 so on the new skill it writes additions and loses the answer. Practice on workings whose
 digits follow no arithmetic at all (`7-3-1=8 c0`) can only be rewritten by copying: it teaches
-the mapping from the expert's words and layout to the repertoire's lines for both operators,
-and no arithmetic of either. Each rewrite is in a member of the repertoire dealt like cards
-(every member once per 8 rows, in shuffled order), so no member is practised more than
-another. Subtraction itself (which digit a column gives) is never shown.
+the mapping from the expert's words and layout to the native lines for both operators, and no
+arithmetic of either. Subtraction itself (which digit a column gives) is never shown.
 
 Operands often share digits, as a subtraction's do when its result is small (`709 - 705`):
 with independent random operands the mapper mis-copied exactly those problems (every
@@ -24,8 +22,9 @@ import random
 from dataclasses import dataclass
 
 from dart.data.synthetic.problems import PLACES, WIDTH, Column, Step
-from dart.data.synthetic.repertoire import REPERTOIRE, render
-from dart.data.synthetic.styles import EXPERT_STYLES, STYLES
+from dart.data.synthetic.styles import STYLES
+
+EXPERT_STYLES = ("expert", "expert-short")
 
 
 @dataclass(frozen=True)
@@ -80,25 +79,12 @@ def _result_digits(rng: random.Random) -> tuple[list[int], list[int]]:
 
 
 def copy_practice(*, seed: int, size: int) -> list[dict]:
-    """`size` rewrite examples, alternating operator and expert style, each rewritten in a
-    member of the repertoire dealt without preference; identical per seed."""
+    """`size` rewrite examples, alternating operator and expert style, identical per seed."""
     rng = random.Random(seed)
-    styles = dealt_styles(random.Random(f"{seed}:styles"), size)
     rows = []
     for index in range(size):
         working = random_working(rng, "+-"[index % 2])
-        expert = EXPERT_STYLES[(index // 2) % 2]
-        rows.append({"question": working.question, "expert": STYLES[expert](working),
-                     "style": styles[index],
-                     "rewrite": render(working, REPERTOIRE[styles[index]])})
+        style = EXPERT_STYLES[(index // 2) % 2]
+        rows.append({"question": working.question, "expert": STYLES[style](working),
+                     "native": STYLES["native"](working)})
     return rows
-
-
-def dealt_styles(rng: random.Random, size: int) -> list[str]:
-    """`size` repertoire members, each block of len(REPERTOIRE) holding every member once."""
-    dealt: list[str] = []
-    while len(dealt) < size:
-        deck = list(REPERTOIRE)
-        rng.shuffle(deck)
-        dealt += deck
-    return dealt[:size]

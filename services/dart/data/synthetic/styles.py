@@ -85,4 +85,3 @@ STYLES: dict[str, Callable[[Problem], str]] = {
     **{name: _member(s) for name, s in REPERTOIRE.items() if name != "native"},
 }
 """Every style a split renders in: the two experts' and every member of the repertoire."""
-EXPERT_STYLES = ("expert", "expert-short")
