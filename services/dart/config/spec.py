@@ -187,9 +187,9 @@ class SyntheticSource(SpecModel):
     """Fraction of demonstrations that replay old skills (addition), so SFT keeps them and
     retention is measurable."""
     target_style: TargetStyle = "native"
-    """The target's native style: the member of the repertoire it was pre-trained in
-    (`dart tiny-models --target-style`). The sft-oracle arm writes the problems in it, and
-    the learner reports the share of rewrites written in it."""
+    """The target's native style: the member of the solution-style repertoire it was
+    pre-trained in (the shipped target: `native`). The sft-oracle arm writes the problems in
+    it, and the learner reports the share of rewrites written in it."""
 
 
 class ReasoningGymSource(SpecModel):
