@@ -13,11 +13,12 @@ surface differs, feature by feature:
 - `carry`:    ` c1` (c) or ` carry 1` (word: carry / borrow)
 - `answer`:   `Answer: 532` (line) or `\\boxed{532}` (boxed)
 
-The member with every first value is `native`, the style the first tiny target was
-pre-trained on (byte for byte). A target can be pre-trained in any member; the mapper's
-starting point writes all of them without preference, so RL has to find which one its
-target likes (issue #16). Because the features are independent, a rewrite that gets some of
-them right is partly as likely under the target: the reward has a slope to climb. Every word
+The member with every first value is `native`, the style the shipped tiny target was
+pre-trained on (byte for byte). The repertoire exists for issue #16: targets pre-trained in
+different members, and a general mapper that writes all of them without preference, so
+that RL has to find which one its target likes (that mapper is not built yet:
+BENCHMARKS.md). Because the features are independent, a rewrite that gets some of them
+right is partly as likely under the target: the reward has a slope to climb. Every word
 is one the expert's prose already uses, so the tokenizer serves every member compactly.
 
 `style_features` is pure and reads any text: a feature is named only when every line that

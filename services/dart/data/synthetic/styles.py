@@ -1,8 +1,8 @@
 """The solution styles of the synthetic task.
 
-- `native`: terse column traces, what the first tiny target was pre-trained on; one member of
-  the repertoire (dart.data.synthetic.repertoire: 8 surfaces of the same lines, any of which
-  a target can be pre-trained in).
+- `native`: terse column traces, what the shipped tiny target was pre-trained on; one member
+  of the repertoire (dart.data.synthetic.repertoire: 8 surfaces of the same lines), whose
+  other members render here too.
 - `expert`: the external SFT data's style, wordy prose with a boxed answer (~3.5x the tokens).
 - `expert-short`: a foreign style of native length (other layout, order and separators), so
   the effect of style can be told apart from the effect of length (DESIGN.md).
