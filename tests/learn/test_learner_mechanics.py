@@ -91,8 +91,10 @@ def check_published_artifacts(paths: LearnPaths) -> None:
     assert versions[:2] == ["base", "base"] and versions[-1] == "step-4"
     progress = json.loads(paths.progress.read_text())
     assert progress["step"] == 6 and progress["total"] == 6
-    for key in ("reward_mean", "answer_preservation", "kl", "tokens_per_s", "eta_seconds"):
+    for key in ("reward_mean", "answer_preservation", "kl", "tokens_per_s", "eta_seconds",
+                "distinct_rewrites_per_group", "zero_variance_groups", "style_share"):
         assert key in progress
+    assert set(progress["style_features"]) == {"operator", "carry", "answer"}
     assert set(progress["components"]) >= {"alignment", "answer_changed", "length"}
 
 

@@ -94,3 +94,25 @@ def test_same_seed_same_model(tmp_path, tiny_target):
     vocab = [json.loads((p / "tokenizer.json").read_text())["model"]["vocab"]
              for p in (tiny_target, again)]
     assert vocab[0] == vocab[1]
+
+
+def test_the_tokenizer_is_the_shipped_models_and_serves_every_style_compactly(tiny_target):
+    """The vocabulary is learnt from a fixed set of styles, so adding a style to the task
+    does not silently change the tokenizer the shipped models were trained with; the
+    repertoire's words are the expert's, so no member costs many more tokens than native."""
+    from dart.data.synthetic import generate_split
+    from dart.data.synthetic.repertoire import REPERTOIRE
+    from dart.models.shipped import SHIPPED_DIR
+
+    built = (tiny_target / "tokenizer.json").read_text()
+    for name in ("target", "mapper"):
+        assert built == (SHIPPED_DIR / name / "tokenizer.json").read_text()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_target)
+
+    def tokens(style: str) -> int:
+        rows = generate_split("train", seed=0, size=20, style=style)
+        return sum(len(tokenizer(r["solution"]).input_ids) for r in rows)
+
+    native = tokens("native")
+    for style in REPERTOIRE:
+        assert native <= tokens(style) < 1.3 * native, style

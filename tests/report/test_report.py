@@ -49,7 +49,9 @@ def make_artifacts(root, results):
     (root / "evaluate/results.json").write_text(json.dumps(results))
     (root / "learn").mkdir()
     history = [{"step": s, "reward_mean": s / 10, "answer_preservation": 0.95,
-                "components": {"alignment": s / 5}} for s in range(1, 6)]
+                "components": {"alignment": s / 5}, "style_share": s / 5,
+                "style_features": {"operator": 0.5 + s / 10, "carry": 1.0, "answer": s / 5}}
+               for s in range(1, 6)]
     (root / "learn/history.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
     (root / "synthesize").mkdir()
     row = {"question": "47-25?", "solution": "47-25\n7-5=2", "provenance": {
@@ -90,7 +92,10 @@ def test_report_has_tables_verdicts_costs_figures_and_side_by_side_rewrites(tmp_
             "in-domain 0.100 vs 0.300, ood 0.050 vs 0.000") in text
     assert "| dart | 1.5 | 30 | 100 | 0 | 4.00e+09 |" in text and "6·P·" in text
     assert "We subtract \\| carefully" in text and "+3.25 nats/token" in text
-    for figure in ("accuracy.png", "learning.png", "oracle_gap.png", "curves.png"):
+    assert ("Share of rewrites written in the target's style: 0.20 at step 1, 1.00 at step 5 "
+            "(per feature: operator 0.60 -> 1.00, carry 1.00 -> 1.00, answer 0.20 -> 1.00)"
+            ) in text
+    for figure in ("accuracy.png", "learning.png", "oracle_gap.png", "curves.png", "style.png"):
         assert (report.parent / figure).stat().st_size > 1000
         assert f"({figure})" in text
 

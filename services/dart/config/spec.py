@@ -184,6 +184,12 @@ class FileSource(SpecModel):
     several)."""
 
 
+TargetStyle = Literal["native", "boxed", "carryword", "carryword-boxed", "opword",
+                      "opword-boxed", "opword-carryword", "opword-carryword-boxed"]
+"""The members of dart.data.synthetic.repertoire (named here so the operator, which reads
+this schema, imports no task code; tests/config checks the two agree)."""
+
+
 class SyntheticSource(SpecModel):
     """The bundled synthetic arithmetic task (expert vs native solution styles), for CPU demos."""
 
@@ -199,6 +205,10 @@ class SyntheticSource(SpecModel):
     replay_fraction: Annotated[float, Field(ge=0.0, le=0.9)] = 0.2
     """Fraction of demonstrations that replay old skills (addition), so SFT keeps them and
     retention is measurable."""
+    target_style: TargetStyle = "native"
+    """The target's native style: the member of the solution-style repertoire it was
+    pre-trained in (the shipped target: `native`). The sft-oracle arm writes the problems in
+    it, and the learner reports the share of rewrites written in it."""
 
 
 class ReasoningGymSource(SpecModel):

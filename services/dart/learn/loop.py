@@ -34,6 +34,7 @@ from dart.artifacts import Artifacts
 from dart.config.spec import DartRunSpec
 from dart.learn import checkpoint as ckpt
 from dart.learn import ranks
+from dart.learn.diagnostics import group_diversity, style_stats
 from dart.learn.grpo import (
     group_advantages,
     grpo_loss,
@@ -155,14 +156,20 @@ def step_stats(rewards: list, generated_tokens: int, weights_version: str, updat
     }
 
 
-def batch_stats(batch: RolloutBatch, update: dict, seconds: float) -> dict:
-    """step_stats over every rank's share: rewards gathered, the update's diagnostics
-    averaged over the ranks (equal shares, so the loss is the whole batch's)."""
+def batch_stats(batch: RolloutBatch, update: dict, seconds: float,
+                target_style: str | None = None) -> dict:
+    """step_stats over every rank's share: rewards and texts gathered, the update's
+    diagnostics averaged over the ranks (equal shares, so the loss is the whole batch's);
+    with the task's target style, the share of rewrites written in it."""
     update = ranks.mean_over_ranks(update)
-    shares = ranks.gather_to_all(([r.reward for r in batch.rollouts], batch.completion_tokens()))
-    rewards = [reward for share, _ in shares for reward in share]
-    tokens = sum(count for _, count in shares)
-    return step_stats(rewards, tokens, batch.rollouts[0].weights_version, update, seconds)
+    shares = ranks.gather_to_all(([r.reward for r in batch.rollouts], batch.completion_tokens(),
+                                  [r.text for r in batch.rollouts]))
+    rewards = [reward for share, _, _ in shares for reward in share]
+    texts = [text for _, _, share in shares for text in share]
+    tokens = sum(count for _, count, _ in shares)
+    stats = step_stats(rewards, tokens, batch.rollouts[0].weights_version, update, seconds)
+    stats |= group_diversity(texts, [r.total for r in rewards], batch.group_size)
+    return stats | (style_stats(texts, target_style) if target_style else {})
 
 
 def publish_weights(policy: Policy, paths: ckpt.LearnPaths, generator, step: int) -> str:
@@ -224,7 +231,7 @@ def _train_in_turn(policy: Policy, items: list[dict], spec: DartRunSpec, generat
         began = time.monotonic()
         batch = step_rollouts(policy, items, step, learn, generator, task)
         update = update_policy(policy, batch, spec)
-        stats = batch_stats(batch, update, time.monotonic() - began)
+        stats = batch_stats(batch, update, time.monotonic() - began, target_style(spec))
         if progress is not None:
             progress.record(step, stats)
         _after_step(policy, paths, generator, step + 1, learn)
@@ -250,7 +257,7 @@ def _train_overlapped(policy: Policy, items: list[dict], spec: DartRunSpec, gene
                                                  policy, paths, generator, learn)
                 update = update_policy(policy, batch, spec, off_policy=True)
                 stats = batch_stats(batch, {**update, "staleness": staleness},
-                                    time.monotonic() - last)
+                                    time.monotonic() - last, target_style(spec))
                 last = time.monotonic()
                 if progress is not None:
                     progress.record(step, stats)
@@ -290,6 +297,12 @@ def _at_checkpoint(policy: Policy, paths: ckpt.LearnPaths, generator, done: int,
     if done < learn.steps and done % learn.publish_every != 0:
         versions.published(publish_weights(policy, paths, generator, done))
     ckpt.save_checkpoint(paths, policy.engine, done)
+
+
+def target_style(spec: DartRunSpec) -> str | None:
+    """The style whose share the learner reports: the synthetic task's target style."""
+    synthetic = spec.dataset.synthetic
+    return synthetic.target_style if synthetic is not None else None
 
 
 def _after_step(policy: Policy, paths: ckpt.LearnPaths, generator, done: int, learn) -> None:

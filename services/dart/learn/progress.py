@@ -24,6 +24,13 @@ PRESERVED = Gauge("dart_learner_answer_preservation",
 KL = Gauge("dart_learner_kl", "KL to the initial mapper (k3 estimate), last step")
 TOKENS_PER_S = Gauge("dart_learner_tokens_per_second", "Rewrite tokens sampled per second")
 VERSION = Gauge("dart_learner_weights_version", "Step of the weights last published")
+DISTINCT = Gauge("dart_learner_distinct_rewrites_per_group",
+                 "Mean distinct rewrites per group of the last step")
+FLAT_GROUPS = Gauge("dart_learner_zero_variance_groups",
+                    "Fraction of the last step's groups whose rewards are all equal (no signal)")
+STYLE_SHARE = Gauge("dart_learner_style_share",
+                    "Share of the last step's rewrites in the target's style (feature `style`: "
+                    "the whole style), synthetic task only", ["feature"])
 
 
 class Progress:
@@ -52,7 +59,9 @@ class Progress:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(reward=f"{stats['reward_mean']:.3f}",
-                                 kept=f"{stats['answer_preservation']:.2f}")
+                                 kept=f"{stats['answer_preservation']:.2f}",
+                                 **({"style": f"{stats['style_share']:.2f}"}
+                                    if "style_share" in stats else {}))
         return entry
 
     def close(self) -> None:
@@ -67,6 +76,13 @@ class Progress:
         TOKENS_PER_S.set(stats["tokens_per_s"])
         for name, value in stats["components"].items():
             COMPONENT.labels(name).set(value)
+        if "distinct_rewrites_per_group" in stats:
+            DISTINCT.set(stats["distinct_rewrites_per_group"])
+            FLAT_GROUPS.set(stats["zero_variance_groups"])
+        if "style_share" in stats:
+            STYLE_SHARE.labels("style").set(stats["style_share"])
+            for feature, share in stats["style_features"].items():
+                STYLE_SHARE.labels(feature).set(share)
 
     def _truncate_history(self, start: int) -> None:
         """After a resume, forget steps the restored checkpoint had not reached (and a line

@@ -10,7 +10,13 @@ from dart.artifacts import Artifacts, atomic_write_text
 from dart.artifacts import read_json as artifacts_json
 from dart.report.hacking import reward_hacking
 from dart.report.oracle_gap import oracle_gap
-from dart.report.plots import accuracy_bars, accuracy_curves, learning_curves, oracle_gap_bars
+from dart.report.plots import (
+    accuracy_bars,
+    accuracy_curves,
+    learning_curves,
+    oracle_gap_bars,
+    style_share_curve,
+)
 from dart.report.sections import (
     costs_table,
     matched_compute,
@@ -63,7 +69,21 @@ def _learning(history: list[dict], figures: Path) -> list[str]:
             f"{last['step']} GRPO steps; last step: reward {last['reward_mean']:.3f}, "
             f"alignment gain {last['components']['alignment']:.3f} nats/token, "
             f"answer preservation {last['answer_preservation']:.2f}.", "",
-            f"![learning curves]({curves.name})"]
+            f"![learning curves]({curves.name})"] + _style_learnt(history, figures)
+
+
+def _style_learnt(history: list[dict], figures: Path) -> list[str]:
+    """The share of rewrites in the target's style, first and last step, and its curve."""
+    if "style_share" not in history[0]:
+        return []
+    curve = style_share_curve(history, figures / "style.png")
+    first, last = history[0], history[-1]
+    features = ", ".join(f"{name} {first['style_features'][name]:.2f} -> {share:.2f}"
+                         for name, share in last["style_features"].items())
+    return ["", "### What the mapper learnt about its target", "",
+            f"Share of rewrites written in the target's style: {first['style_share']:.2f} at "
+            f"step {first['step']}, {last['style_share']:.2f} at step {last['step']} "
+            f"(per feature: {features}).", "", f"![style share]({curve.name})"]
 
 
 def write_report(artifacts: Path) -> Path:

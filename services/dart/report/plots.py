@@ -26,6 +26,22 @@ def learning_curves(history: list[dict], out: Path) -> Path:
     return _save(fig, out)
 
 
+def style_share_curve(history: list[dict], out: Path) -> Path:
+    """Share of the mapper's rewrites in the target's style, whole and per feature, against
+    learner steps: what the mapper learnt about its target."""
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, [h["style_share"] for h in history], label="whole style", linewidth=2)
+    for feature in history[0]["style_features"]:
+        ax.plot(steps, [h["style_features"][feature] for h in history], label=feature,
+                linestyle="--")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("learner step")
+    ax.set_ylabel("share of rewrites in the target's style")
+    ax.legend()
+    return _save(fig, out)
+
+
 def accuracy_bars(models: dict[str, dict[str, dict]], out: Path) -> Path:
     """Accuracy per evaluation set, one bar per model."""
     sets = list(next(iter(models.values())))

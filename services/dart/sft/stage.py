@@ -50,12 +50,13 @@ def arm_rows(arm: str, spec: DartRunSpec, artifacts: Path) -> list[dict]:
 
 
 def oracle_rows(spec: DartRunSpec) -> list[dict]:
-    """The training problems of the synthetic dataset, written in the target's native style:
-    what a perfect mapper would produce."""
+    """The training problems of the synthetic dataset, written in the target's native style
+    (`dataset.synthetic.targetStyle`): what a perfect mapper would produce."""
     from dart.data.synthetic import generate_split
 
     source = spec.dataset.synthetic
-    rows = generate_split("train", seed=source.seed, size=source.train_size, style="native",
+    rows = generate_split("train", seed=source.seed, size=source.train_size,
+                          style=source.target_style,
                           replay_fraction=source.replay_fraction)
     return rows[: spec.dataset.limit] if spec.dataset.limit else rows
 

@@ -1,11 +1,13 @@
-"""The three solution styles of the synthetic task.
+"""The solution styles of the synthetic task.
 
-- `native`: terse column traces, what the tiny target was pre-trained on (its own distribution).
+- `native`: terse column traces, what the shipped tiny target was pre-trained on; one member
+  of the repertoire (dart.data.synthetic.repertoire: 8 surfaces of the same lines), whose
+  other members render here too.
 - `expert`: the external SFT data's style, wordy prose with a boxed answer (~3.5x the tokens).
 - `expert-short`: a foreign style of native length (other layout, order and separators), so
   the effect of style can be told apart from the effect of length (DESIGN.md).
 
-All three carry the same working and the same final answer; only the surface differs.
+All of them carry the same working and the same final answer; only the surface differs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dart.data.synthetic.problems import Problem, Step
+from dart.data.synthetic.repertoire import REPERTOIRE, Surface, render
 
 OP_WORDS = {"+": ("add", "plus", "carry"), "-": ("subtract", "minus", "borrow")}
 
@@ -21,17 +24,9 @@ OP_WORDS = {"+": ("add", "plus", "carry"), "-": ("subtract", "minus", "borrow")}
 
 
 def native_solution(problem: Problem) -> str:
-    """Column lines `top op bottom op carry=digit cN` per step, then `Answer: N`."""
-    blocks = [_native_step(step) for step in problem.steps]
-    return "\n".join(blocks + [f"Answer: {problem.answer}"])
-
-
-def _native_step(step: Step) -> str:
-    lines = [f"{step.left:03d}{step.op}{step.right:03d}"]
-    for c in step.columns:
-        lines.append(f"{c.top}{step.op}{c.bottom}{step.op}{c.carry_in}={c.digit} c{c.carry_out}")
-    lines.append(f"={step.result}")
-    return "\n".join(lines)
+    """Column lines `top op bottom op carry=digit cN` per step, then `Answer: N` (the
+    repertoire's member with every native feature)."""
+    return render(problem, REPERTOIRE["native"])
 
 
 # ----------------------------------------------------------------------------- expert
@@ -79,8 +74,14 @@ def _short_step(step: Step) -> str:
     return f"{step.left} {step.op} {step.right}: {columns} => {step.result}"
 
 
+def _member(surface: Surface) -> Callable[[Problem], str]:
+    return lambda problem: render(problem, surface)
+
+
 STYLES: dict[str, Callable[[Problem], str]] = {
     "native": native_solution,
     "expert": expert_solution,
     "expert-short": expert_short_solution,
+    **{name: _member(s) for name, s in REPERTOIRE.items() if name != "native"},
 }
+"""Every style a split renders in: the two experts' and every member of the repertoire."""

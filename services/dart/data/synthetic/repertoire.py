@@ -1,0 +1,138 @@
+"""The repertoire: surface styles of the column working built from independent features.
+
+    from dart.data.synthetic.repertoire import REPERTOIRE, render, style_features, style_of
+    text = render(problem, REPERTOIRE["opword-boxed"])
+    style_features(text)   # {"operator": "word", "carry": "c", "answer": "boxed"}
+    style_of(text)         # "opword-boxed"
+
+Every member writes the same lines in the same order with the same numbers (the reward's
+numbers check passes any member against any other) and the same final answer; only the
+surface differs, feature by feature:
+
+- `operator`: `7+5+0=2` (symbol) or `7 plus 5 plus 0=2` (word: plus / minus)
+- `carry`:    ` c1` (c) or ` carry 1` (word: carry / borrow)
+- `answer`:   `Answer: 532` (line) or `\\boxed{532}` (boxed)
+
+The member with every first value is `native`, the style the shipped tiny target was
+pre-trained on (byte for byte). The repertoire exists for issue #16: targets pre-trained in
+different members, and a general mapper that writes all of them without preference, so
+that RL has to find which one its target likes (that mapper is not built yet:
+BENCHMARKS.md). Because the features are independent, a rewrite that gets some of them
+right is partly as likely under the target: the reward has a slope to climb. Every word
+is one the expert's prose already uses, so the tokenizer serves every member compactly.
+
+`style_features` is pure and reads any text: a feature is named only when every line that
+shows it agrees, so a rewrite that mixes two surfaces of a feature has no value for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, fields
+
+from dart.data.synthetic.problems import Problem, Step
+
+OPERATOR_WORDS = {"+": "plus", "-": "minus"}
+CARRY_WORDS = {"+": "carry", "-": "borrow"}
+
+
+@dataclass(frozen=True)
+class Surface:
+    """One member of the repertoire: a value per feature (first values: `native`)."""
+
+    operator: str = "symbol"
+    carry: str = "c"
+    answer: str = "line"
+
+    @property
+    def name(self) -> str:
+        """`native`, or the non-native values joined: `opword`, `carryword`, `boxed`."""
+        tags = [TAGS[f] for f, v in self.features().items() if v != FEATURES[f][0]]
+        return "-".join(tags) or "native"
+
+    def features(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+FEATURES: dict[str, tuple[str, str]] = {
+    "operator": ("symbol", "word"),
+    "carry": ("c", "word"),
+    "answer": ("line", "boxed"),
+}
+"""Each feature's values; the first is the native style's."""
+TAGS = {"operator": "opword", "carry": "carryword", "answer": "boxed"}
+
+REPERTOIRE: dict[str, Surface] = {
+    s.name: s for s in (Surface(*values) for values in itertools.product(*FEATURES.values()))
+}
+"""Every combination of feature values, by name (8 members, `native` first)."""
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def render(problem: Problem, surface: Surface) -> str:
+    """Column lines per step, each step's result, then the answer, in `surface`."""
+    blocks = [_step(step, surface) for step in problem.steps]
+    return "\n".join(blocks + [_answer(problem.answer, surface)])
+
+
+def _step(step: Step, surface: Surface) -> str:
+    op = step.op if surface.operator == "symbol" else f" {OPERATOR_WORDS[step.op]} "
+    lines = [f"{step.left:03d}{op}{step.right:03d}"]
+    for c in step.columns:
+        lines.append(f"{c.top}{op}{c.bottom}{op}{c.carry_in}={c.digit}"
+                     f"{_carry(step.op, c.carry_out, surface)}")
+    lines.append(f"={step.result}")
+    return "\n".join(lines)
+
+
+def _carry(op: str, carry_out: int, surface: Surface) -> str:
+    return f" c{carry_out}" if surface.carry == "c" else f" {CARRY_WORDS[op]} {carry_out}"
+
+
+def _answer(answer: int, surface: Surface) -> str:
+    return f"Answer: {answer}" if surface.answer == "line" else f"\\boxed{{{answer}}}"
+
+
+# ----------------------------------------------------------------------------- naming
+
+# A column line of any member: digit op digit op carry-in = digit carry-marker.
+_COLUMN = re.compile(r"^\d(?P<op>[+-]| plus | minus )\d(?P=op)[01]=\d"
+                     r"(?P<carry> c[01]| carry [01]| borrow [01])$", re.MULTILINE)
+_ANSWER = re.compile(r"^(?:(?P<line>Answer: -?\d+)|(?P<boxed>\\boxed\{-?\d+\}))$",
+                     re.MULTILINE)
+
+
+def style_features(text: str) -> dict[str, str | None]:
+    """The value of every feature `text` shows consistently; None where it shows none or
+    more than one (a mixed or foreign surface)."""
+    columns = list(_COLUMN.finditer(text))
+    answers = list(_ANSWER.finditer(text))
+    seen = {
+        "operator": {"symbol" if m["op"] in "+-" else "word" for m in columns},
+        "carry": {"c" if m["carry"].startswith(" c") and m["carry"][2:].isdigit() else "word"
+                  for m in columns},
+        "answer": {"line" if m["line"] else "boxed" for m in answers},
+    }
+    return {name: values.pop() if len(values) == 1 else None for name, values in seen.items()}
+
+
+def style_of(text: str) -> str | None:
+    """The repertoire member `text` is written in, or None when any feature is unnamed."""
+    values = style_features(text)
+    if None in values.values():
+        return None
+    return Surface(**values).name
+
+
+def style_share(texts: list[str], style: str) -> dict[str, float]:
+    """Fraction of `texts` written in `style` (key `style`) and, per feature, fraction
+    showing that member's value of the feature."""
+    wanted = REPERTOIRE[style].features()
+    named = [style_features(t) for t in texts]
+    n = max(len(texts), 1)
+    shares = {f: sum(v[f] == wanted[f] for v in named) / n for f in FEATURES}
+    shares["style"] = sum(v == wanted for v in named) / n
+    return shares

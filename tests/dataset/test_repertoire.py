@@ -1,0 +1,92 @@
+"""The repertoire: 8 surfaces of one working, each named back feature by feature, all with
+the same numbers and answer."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from dart.data.synthetic import SPLIT_SKILLS, STYLES, generate_split
+from dart.data.synthetic.problems import Problem
+from dart.data.synthetic.repertoire import (
+    FEATURES,
+    REPERTOIRE,
+    Surface,
+    render,
+    style_features,
+    style_of,
+    style_share,
+)
+from dart.rewards.components import numbers_in
+from dart.verify import NumericVerifier, extract_answer
+
+
+def test_the_repertoire_is_every_combination_of_independent_features():
+    assert len(REPERTOIRE) == 2 ** len(FEATURES) >= 8
+    combos = {tuple(s.features().values()) for s in REPERTOIRE.values()}
+    assert combos == set(itertools.product(*FEATURES.values()))
+    assert REPERTOIRE["native"] == Surface()
+    assert set(REPERTOIRE) <= set(STYLES)
+
+
+def test_native_is_the_style_the_first_target_was_trained_on_byte_for_byte():
+    assert render(Problem((323, 242), ("-",)), REPERTOIRE["native"]) == (
+        "323-242\n3-2-0=1 c0\n2-4-0=8 c1\n3-2-1=0 c0\n=81\nAnswer: 81")
+
+
+def test_other_members_change_only_their_features():
+    problem = Problem((347, 185), ("+",))
+    assert render(problem, REPERTOIRE["opword-carryword-boxed"]) == (
+        "347 plus 185\n7 plus 5 plus 0=2 carry 1\n4 plus 8 plus 1=3 carry 1\n"
+        "3 plus 1 plus 1=5 carry 0\n=532\n\\boxed{532}")
+    assert render(Problem((323, 242), ("-",)), REPERTOIRE["carryword"]).splitlines()[2] == (
+        "2-4-0=8 borrow 1")
+
+
+@pytest.mark.parametrize("name", sorted(REPERTOIRE))
+def test_the_style_function_recovers_every_feature_of_every_member(name):
+    for split in SPLIT_SKILLS:
+        for row in generate_split(split, seed=2, size=40, style=name):
+            assert style_features(row["solution"]) == REPERTOIRE[name].features()
+            assert style_of(row["solution"]) == name
+
+
+@pytest.mark.parametrize("name", sorted(REPERTOIRE))
+def test_every_member_states_the_same_numbers_and_answer(name):
+    native = generate_split("train", seed=1, size=60, style="native")
+    member = generate_split("train", seed=1, size=60, style=name)
+    verifier = NumericVerifier()
+    for base, row in zip(native, member, strict=True):
+        assert numbers_in(row["solution"]) == numbers_in(base["solution"])
+        assert extract_answer(row["solution"]) == row["answer"] == base["answer"]
+        assert verifier.is_correct(row["solution"], row["answer"])
+
+
+def test_foreign_and_mixed_texts_have_no_member():
+    expert = generate_split("train", seed=0, size=5, style="expert")
+    short = generate_split("train", seed=0, size=5, style="expert-short")
+    for row in expert + short:
+        assert style_of(row["solution"]) is None
+        assert style_features(row["solution"])["operator"] is None
+    native, worded = (generate_split("train", seed=0, size=1, style=s)[0]["solution"]
+                      for s in ("native", "opword"))
+    mixed = "\n".join(native.splitlines()[:2] + worded.splitlines()[2:])
+    assert style_features(mixed) == {"operator": None, "carry": "c", "answer": "line"}
+    assert style_of(mixed) is None
+
+
+def test_style_share_counts_whole_members_and_each_feature():
+    texts = [generate_split("train", seed=0, size=1, style=s)[0]["solution"]
+             for s in ("native", "native", "boxed", "opword-carryword-boxed")]
+    share = style_share(texts + ["garbage"], "native")
+    assert share == {"operator": 0.6, "carry": 0.6, "answer": 0.4, "style": 0.4}
+    assert style_share([], "boxed")["style"] == 0.0
+
+
+def test_the_spec_names_every_member_as_a_target_style():
+    from typing import get_args
+
+    from dart.config.spec import TargetStyle
+
+    assert set(get_args(TargetStyle)) == set(REPERTOIRE)
