@@ -48,3 +48,16 @@ def pretrained():
                     f"({PretrainRecipe().fingerprint()}); rebuild them: dart tiny-models "
                     "--out services/dart/models/shipped --pretrain --rebuild", pytrace=False)
     return paths
+
+
+RENDEZVOUS_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+@pytest.fixture(autouse=True)
+def no_inherited_rendezvous():
+    """An in-process learner joins a one-process group through these variables and leaves
+    them set (dart.learn.ranks); a learner a later test starts as a child process would
+    inherit them and try to listen on this process's port (EADDRINUSE)."""
+    yield
+    for name in RENDEZVOUS_VARIABLES:
+        os.environ.pop(name, None)
