@@ -390,12 +390,12 @@ class Learn(SpecModel):
     max_staleness: Annotated[int, Field(ge=0, le=4)] = 0
     """How many published weights versions a rollout may lag behind the learner. 0 (the
     default until the overlapped loop learns as well as this one on the science test,
-    BENCHMARKS.md): the synchronous loop (sample, score, update, one after the other). N >= 1: the generator
-    samples the next N steps' rollouts while the learner updates, with the weights it has;
-    the loss corrects for the lag with a clipped importance ratio against the generator's
-    log-probs, and a rollout older than N versions is resampled, never trained on. A
-    checkpoint step also publishes and discards the rollouts in flight, so a resumed run
-    repeats the uninterrupted one exactly."""
+    BENCHMARKS.md): the synchronous loop (sample, score, update, one after the other).
+    N >= 1: the generator samples the next N steps' rollouts while the learner updates,
+    with the weights it has; the loss corrects for the lag with a clipped importance ratio
+    against the generator's log-probs, and a rollout older than N versions is resampled,
+    never trained on. A checkpoint step also publishes and discards the rollouts in
+    flight, so a resumed run repeats the uninterrupted one exactly."""
     zero_stage: Literal[0, 1, 2, 3] = 0
     """DeepSpeed ZeRO stage."""
     precision: Literal["auto", "bf16", "fp32"] = "auto"
