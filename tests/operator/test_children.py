@@ -241,6 +241,16 @@ def test_pvc_models_and_data_are_mounted_read_only():
     assert pod["imagePullSecrets"] == [{"name": "operator-creds"}, {"name": "registry-creds"}]
 
 
+def test_bucket_models_are_cached_on_the_artifacts_volume_for_every_workload():
+    spec = {"models": {"target": {"uri": "s3://models/qwen"}}, "dataset": {"synthetic": {}}}
+    cache = {"name": "DART_MODEL_CACHE", "value": "/artifacts/cache/models"}
+    for unit in ("learn", "sft-dart-0", "evaluate"):
+        assert cache in jobs.job(context(make_run(spec)), unit)["spec"]["template"]["spec"][
+            "containers"][0]["env"], unit
+    assert cache not in jobs.job(context(make_run()), "learn")["spec"]["template"]["spec"][
+        "containers"][0]["env"]
+
+
 def test_a_components_own_image_wins_over_the_default():
     run = make_run()
     run["spec"]["resources"] = {"evaluate": {"image": "mine:2"}}

@@ -22,6 +22,7 @@ KIND = "DartRun"
 MODEL_URI_PATTERN = (
     r"^(hf://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?(@[A-Za-z0-9._/-]+)?"
     r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
+    r"|(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]/[^\s]+"
     r"|[^:\s][^:]*)$"
 )
 DATA_PATH_PATTERN = (
@@ -43,7 +44,8 @@ QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
 # What each pattern means, in words, for error messages.
 PATTERN_MEANINGS = {
-    MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
+    MODEL_URI_PATTERN: ("expected a local path, pvc://CLAIM/PATH, hf://ORG/NAME@REVISION, "
+                        "s3://BUCKET/PREFIX or gs://BUCKET/PREFIX"),
     DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
                         "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
     EXPORT_URI_PATTERN: "expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX",
@@ -111,7 +113,9 @@ class ModelRef(SpecModel):
 
     uri: Annotated[str, Field(pattern=MODEL_URI_PATTERN, min_length=1)]
     """A local path (`./tiny/target`, `/models/qwen`), `pvc://CLAIM/PATH` on a model-cache
-    volume, or `hf://ORG/NAME@REVISION` from the Hugging Face hub (pin the revision)."""
+    volume, `hf://ORG/NAME@REVISION` from the Hugging Face hub (pin the revision), or
+    `s3://BUCKET/PREFIX` / `gs://BUCKET/PREFIX`, a save_pretrained folder in a bucket
+    (downloaded once into DART_MODEL_CACHE; credentials as for object-store data)."""
     token_secret: SecretKeyRef | None = None
     """Secret with a hub token, for private `hf://` models only."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from dart import tracking
 from dart.arms import DIRECT_RL, evaluated_arms, sft_arms
 from dart.artifacts import Artifacts, atomic_write_json, is_done, read_json_or
-from dart.config.model_uri import TARGET_FIELD, model_folder, resolve_model
+from dart.config.model_uri import TARGET_FIELD, model_folder, target_source
 from dart.config.spec import DartRunSpec
 from dart.evaluate.generate import load_for_generation, solve
 from dart.evaluate.results import assemble_results
@@ -28,7 +28,7 @@ def results_path(artifacts: Path) -> Path:
 def models_to_evaluate(spec: DartRunSpec, artifacts: Path) -> dict[str, Path | str]:
     """name -> model path: the base target, each finished (arm, seed), each curve point."""
     layout = Artifacts(artifacts)
-    base = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
+    base = model_folder(target_source(spec), TARGET_FIELD)
     models: dict[str, Path | str] = {"base": base}
     for arm in sft_arms(spec):
         for seed in range(spec.evaluate.seeds):
