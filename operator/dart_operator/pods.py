@@ -152,7 +152,21 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
     if token:
         ref = {"secretKeyRef": {"name": token.name, "key": token.key}}
         variables.append({"name": "HF_TOKEN", "valueFrom": ref})
-    return variables
+    return variables + tracking_env(ctx.spec)
+
+
+TRACKING_VARIABLES = ("WANDB_API_KEY", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN",
+                      "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+
+
+def tracking_env(spec: DartRunSpec) -> list[dict[str, Any]]:
+    """The tracker's credentials from `tracking.secret`, by reference; optional, so a Secret
+    holding only WANDB_API_KEY serves W&B."""
+    if spec.tracking is None or spec.tracking.secret is None:
+        return []
+    return [{"name": name, "valueFrom": {"secretKeyRef": {
+        "name": spec.tracking.secret, "key": name, "optional": True}}}
+        for name in TRACKING_VARIABLES]
 
 
 def bucket_models(spec: DartRunSpec) -> list[str]:

@@ -623,6 +623,10 @@ class Tracking(SpecModel):
     log_dir: Annotated[str, Field(min_length=1)] | None = None
     """Local folder for TensorBoard event files and W&B's run files; default
     ARTIFACTS/tracking."""
+    secret: DnsLabel | None = None
+    """In a cluster: a Secret whose keys WANDB_API_KEY, MLFLOW_TRACKING_URI,
+    MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (those it
+    has) become the workloads' environment variables of those names, by reference."""
     mlflow: MlflowTracking = MlflowTracking()
     """MLflow options."""
     wandb: WandbTracking = WandbTracking()
