@@ -23,6 +23,8 @@ MAIN_CONTAINER = "main"
 HOME_DIR = "/home/dart"
 MODEL_CACHE_DIR = f"{ARTIFACTS_DIR}/cache/huggingface"
 """hf:// models are fetched once into the run's artifacts volume, which every pod mounts."""
+BUCKET_MODEL_CACHE_DIR = f"{ARTIFACTS_DIR}/cache/models"
+"""s3:// and gs:// models are downloaded there (dart.config.bucket_models, DART_MODEL_CACHE)."""
 RUNTIME_UID = 10001
 """The runtime image's user (images/runtime/Dockerfile); fsGroup makes volumes writable by it."""
 GPU_MEMORY_GI = 24
@@ -144,11 +146,33 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
                       {"name": "HF_HUB_OFFLINE", "value": "1"}]
     if pvc_claims(ctx.spec):
         variables.append({"name": "DART_PVC_ROOT", "value": PVC_ROOT})
+    if bucket_models(ctx.spec):  # downloaded once per run onto the volume, not per pod
+        variables.append({"name": "DART_MODEL_CACHE", "value": BUCKET_MODEL_CACHE_DIR})
     token = ctx.spec.models.target.token_secret
     if token:
         ref = {"secretKeyRef": {"name": token.name, "key": token.key}}
         variables.append({"name": "HF_TOKEN", "valueFrom": ref})
-    return variables
+    return variables + tracking_env(ctx.spec)
+
+
+TRACKING_VARIABLES = ("WANDB_API_KEY", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN",
+                      "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+
+
+def tracking_env(spec: DartRunSpec) -> list[dict[str, Any]]:
+    """The tracker's credentials from `tracking.secret`, by reference; optional, so a Secret
+    holding only WANDB_API_KEY serves W&B."""
+    if spec.tracking is None or spec.tracking.secret is None:
+        return []
+    return [{"name": name, "valueFrom": {"secretKeyRef": {
+        "name": spec.tracking.secret, "key": name, "optional": True}}}
+        for name in TRACKING_VARIABLES]
+
+
+def bucket_models(spec: DartRunSpec) -> list[str]:
+    """s3:// and gs:// models of the run (each workload downloads them into the cache)."""
+    refs = [spec.models.target] + ([spec.models.mapper.init] if spec.models.mapper.init else [])
+    return [r.uri for r in refs if r.uri.startswith(("s3://", "gs://"))]
 
 
 def hub_models(spec: DartRunSpec) -> list[str]:

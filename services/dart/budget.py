@@ -10,9 +10,9 @@ def mapper_budget(spec) -> LengthBudget:
     """The budget of a run's mapper (its init model, or the target it starts from)."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from dart.config.model_uri import resolve_model
+    from dart.config.model_uri import mapper_source
 
-    source = resolve_model(spec.models.mapper.init or spec.models.target)
+    source = mapper_source(spec)[0]
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     config = AutoConfig.from_pretrained(source.name_or_path, **source.kwargs())
     return length_budget(spec, tokenizer, getattr(config, "max_position_embeddings", None))

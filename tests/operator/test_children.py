@@ -241,6 +241,27 @@ def test_pvc_models_and_data_are_mounted_read_only():
     assert pod["imagePullSecrets"] == [{"name": "operator-creds"}, {"name": "registry-creds"}]
 
 
+def test_bucket_models_are_cached_on_the_artifacts_volume_for_every_workload():
+    spec = {"models": {"target": {"uri": "s3://models/qwen"}}, "dataset": {"synthetic": {}}}
+    cache = {"name": "DART_MODEL_CACHE", "value": "/artifacts/cache/models"}
+    for unit in ("learn", "sft-dart-0", "evaluate"):
+        assert cache in jobs.job(context(make_run(spec)), unit)["spec"]["template"]["spec"][
+            "containers"][0]["env"], unit
+    assert cache not in jobs.job(context(make_run()), "learn")["spec"]["template"]["spec"][
+        "containers"][0]["env"]
+
+
+def test_tracker_credentials_reach_every_workload_by_reference_only():
+    spec = {**make_run()["spec"], "tracking": {"backend": "wandb", "secret": "tracker-creds"}}
+    pod = jobs.job(context(make_run(spec)), "learn")["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert env["WANDB_API_KEY"] == {"name": "WANDB_API_KEY", "valueFrom": {"secretKeyRef": {
+        "name": "tracker-creds", "key": "WANDB_API_KEY", "optional": True}}}
+    assert all("value" not in env[n] for n in ("MLFLOW_TRACKING_URI", "WANDB_API_KEY"))
+    plain = jobs.job(context(make_run()), "learn")["spec"]["template"]["spec"]
+    assert "WANDB_API_KEY" not in {e["name"] for e in plain["containers"][0]["env"]}
+
+
 def test_a_components_own_image_wins_over_the_default():
     run = make_run()
     run["spec"]["resources"] = {"evaluate": {"image": "mine:2"}}

@@ -21,9 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dart import tracking
     from dart.evaluate.stage import run_evaluate_stage
     from dart.report.sections import results_table
 
-    results = run_evaluate_stage(load_dartrun(args.config).spec, args.artifacts)
+    spec = load_dartrun(args.config).spec
+    with tracking.tracked(spec, args.artifacts, "evaluate"):
+        results = run_evaluate_stage(spec, args.artifacts)
     print("\n".join(results_table(results["models"])))
     return 0

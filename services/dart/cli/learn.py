@@ -41,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
         start_http_server(args.metrics_port)
     ranks.init_process_group()
-    with _servers_for_every_rank(args, spec) as (generator, scorer):
+    from dart import tracking
+
+    with _servers_for_every_rank(args, spec) as (generator, scorer), \
+            tracking.tracked(spec, args.artifacts, "learn"):
         final = run_learn_stage(spec, args.artifacts, generator, scorer)
     if ranks.is_main():
         print(f"learn: done; trained mapper weights in {final}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     dartrun = load_dartrun(args.file)
     out = args.out or Path("runs") / dartrun.metadata.name
+    # What a pod gets from the operator: logs and tracker runs carry the run's name.
+    os.environ.setdefault("DART_RUN_NAME", dartrun.metadata.name)
     _pin_spec(out, dartrun.model_dump(mode="json", by_alias=True))
     report = run_pipeline(dartrun.spec, out)
     results = json.loads(Artifacts(out).results.read_text())

@@ -69,9 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace):
+    from dart.config.bucket_models import fetch_bucket_model, is_bucket_uri
     from dart.serving.requests import ServingLimits
     from dart.serving.server import ServeOptions
 
+    if args.model and is_bucket_uri(args.model):  # the operator passes a bucket model's URI
+        args.model = str(fetch_bucket_model(args.model, "--model"))
     if not (args.model and Path(args.model, "config.json").is_file()):
         raise UserError(f"--model {args.model} is not a model folder (no config.json)")
     _check_ranges(args)

@@ -24,10 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dart import tracking
     from dart.sft.stage import run_sft_stage
     from dart.sft.train import is_main_process
 
-    results = run_sft_stage(load_dartrun(args.config).spec, args.artifacts)
+    spec = load_dartrun(args.config).spec
+    with tracking.tracked(spec, args.artifacts, "sft"):
+        results = run_sft_stage(spec, args.artifacts)
     if is_main_process():  # under torchrun, once
         print(json.dumps(results, indent=2))
     return 0

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dart.config import safe_yaml
+from dart.config.installed import missing_packages
 from dart.config.local_models import local_model_problems
 from dart.config.spec import API_VERSION, KIND, PATTERN_MEANINGS, DartRun
 from dart.errors import UserError
@@ -36,6 +37,7 @@ def load_dartrun(path: str | Path, *, check_local_models: bool = True) -> DartRu
     path = Path(path)
     dartrun = parse_dartrun(_read_yaml(path), source=str(path))
     problems = local_model_problems(dartrun.spec) if check_local_models else []
+    problems += missing_packages(dartrun.spec)
     if problems:
         raise SpecError(str(path), problems)
     return dartrun

@@ -44,7 +44,7 @@ def local_model_problems(spec: DartRunSpec) -> list[str]:
 
 
 def _local_config(ref: ModelRef) -> dict | None:
-    if ref.uri.startswith(("hf://", "pvc://")):
+    if ref.uri.startswith(("hf://", "pvc://", "s3://", "gs://")):
         return None
     path = Path(ref.uri).expanduser() / "config.json"
     try:

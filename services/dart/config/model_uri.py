@@ -4,6 +4,7 @@
     pvc://CLAIM/PATH      -> $DART_PVC_ROOT/CLAIM/PATH (the operator mounts each claim there)
     hf://ORG/NAME@REV     -> ("ORG/NAME", revision "REV"); the token comes from HF_TOKEN, which
                              the operator fills from the spec's tokenSecret (never a value here)
+    s3://, gs://BUCKET/P  -> the local folder it is downloaded to (dart.config.bucket_models)
 
 Whatever needs a folder (the local servers, parameter counts) asks `model_folder`: a hub
 model is fetched once into huggingface_hub's cache (HF_HOME) at its revision, as the
@@ -16,6 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dart.config.bucket_models import fetch_bucket_model, is_bucket_uri
 from dart.config.spec import DartRunSpec, ModelRef
 from dart.errors import UserError
 
@@ -35,8 +37,12 @@ class ModelSource:
         return {"revision": self.revision} if self.revision else {}
 
 
-def resolve_model(ref: ModelRef, pvc_root: Path = PVC_ROOT) -> ModelSource:
+def resolve_model(ref: ModelRef, pvc_root: Path = PVC_ROOT,
+                  field: str = "spec.models") -> ModelSource:
+    """`field` is what an error names; a bucket model is downloaded here (once: cached)."""
     uri = ref.uri
+    if is_bucket_uri(uri):
+        return ModelSource(str(fetch_bucket_model(uri, field)))
     if uri.startswith("hf://"):
         name, _, revision = uri.removeprefix("hf://").partition("@")
         return ModelSource(name, revision or None, from_hub=True)
@@ -45,11 +51,16 @@ def resolve_model(ref: ModelRef, pvc_root: Path = PVC_ROOT) -> ModelSource:
     return ModelSource(str(Path(uri).expanduser()))
 
 
+def target_source(spec: DartRunSpec) -> ModelSource:
+    return resolve_model(spec.models.target, field=TARGET_FIELD)
+
+
 def mapper_source(spec: DartRunSpec) -> tuple[ModelSource, str]:
     """The mapper's starting point (its init, else the target itself) and its spec field."""
     if spec.models.mapper.init is not None:
-        return resolve_model(spec.models.mapper.init), "spec.models.mapper.init.uri"
-    return resolve_model(spec.models.target), TARGET_FIELD
+        field = "spec.models.mapper.init.uri"
+        return resolve_model(spec.models.mapper.init, field=field), field
+    return target_source(spec), TARGET_FIELD
 
 
 def model_folder(source: ModelSource, field: str) -> str:

@@ -22,6 +22,7 @@ KIND = "DartRun"
 MODEL_URI_PATTERN = (
     r"^(hf://[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?(@[A-Za-z0-9._/-]+)?"
     r"|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^\s]+"
+    r"|(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]/[^\s]+"
     r"|[^:\s][^:]*)$"
 )
 DATA_PATH_PATTERN = (
@@ -31,6 +32,8 @@ DATA_PATH_PATTERN = (
     r"|[^:\s][^:]*)$"
 )
 EXPORT_URI_PATTERN = r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[^\s]*)?$"
+MLFLOW_URI_PATTERN = (r"^(https?://[^\s/]+(/[^\s]*)?|databricks(://[^\s]+)?|file:[^\s]+"
+                      r"|[^:\s][^:]*)$")
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 RUN_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 """A DNS-1035 label: the run's Services are named after it, and Service names must start with
@@ -41,10 +44,13 @@ QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
 
 # What each pattern means, in words, for error messages.
 PATTERN_MEANINGS = {
-    MODEL_URI_PATTERN: "expected a local path, pvc://CLAIM/PATH or hf://ORG/NAME@REVISION",
+    MODEL_URI_PATTERN: ("expected a local path, pvc://CLAIM/PATH, hf://ORG/NAME@REVISION, "
+                        "s3://BUCKET/PREFIX or gs://BUCKET/PREFIX"),
     DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
                         "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
     EXPORT_URI_PATTERN: "expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX",
+    MLFLOW_URI_PATTERN: "expected an MLflow server (http://HOST or https://HOST), databricks, "
+    "or a local folder (file:PATH or PATH) for a file store",
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
     "starting and ending with a letter or digit",
     RUN_NAME_PATTERN: "expected a run name: lowercase letters, digits and '-', starting with "
@@ -107,7 +113,9 @@ class ModelRef(SpecModel):
 
     uri: Annotated[str, Field(pattern=MODEL_URI_PATTERN, min_length=1)]
     """A local path (`./tiny/target`, `/models/qwen`), `pvc://CLAIM/PATH` on a model-cache
-    volume, or `hf://ORG/NAME@REVISION` from the Hugging Face hub (pin the revision)."""
+    volume, `hf://ORG/NAME@REVISION` from the Hugging Face hub (pin the revision), or
+    `s3://BUCKET/PREFIX` / `gs://BUCKET/PREFIX`, a save_pretrained folder in a bucket
+    (downloaded once into DART_MODEL_CACHE; credentials as for object-store data)."""
     token_secret: SecretKeyRef | None = None
     """Secret with a hub token, for private `hf://` models only."""
 
@@ -580,6 +588,51 @@ class Export(SpecModel):
     """`s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX`; credentials as for object-store data."""
 
 
+class MlflowTracking(SpecModel):
+    """Where MLflow records the run (`tracking.backend: mlflow`)."""
+
+    tracking_uri: Annotated[str, Field(pattern=MLFLOW_URI_PATTERN)] | None = None
+    """An MLflow server (`https://mlflow.example.com`), `databricks`, or a local folder for a
+    file store; default MLFLOW_TRACKING_URI, else a file store in ARTIFACTS/tracking/mlruns.
+    Credentials from the standard variables (MLFLOW_TRACKING_TOKEN, or _USERNAME and
+    _PASSWORD)."""
+    experiment: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    """MLflow experiment; default the run's name."""
+
+
+class WandbTracking(SpecModel):
+    """Where Weights & Biases records the run (`tracking.backend: wandb`)."""
+
+    project: Annotated[str, Field(min_length=1, max_length=128)] = "dart"
+    """W&B project."""
+    entity: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """W&B team or user; default the API key's."""
+    mode: Literal["online", "offline"] = "online"
+    """`online` streams to W&B (key from WANDB_API_KEY); `offline` writes run files under
+    the log folder for a later `wandb sync`."""
+
+
+class Tracking(SpecModel):
+    """An experiment tracker that sees the run: each unit (learn, every SFT arm and seed,
+    evaluate) is one tracker run, grouped under the DartRun's name. It gets the learner's
+    per-step statistics (reward, its components, answer preservation, style share, KL, ...),
+    every SFT logging step (loss, learning rate, ...) and the final accuracies."""
+
+    backend: Literal["tensorboard", "mlflow", "wandb"]
+    """`tensorboard` (event files), `mlflow` or `wandb`; `pip install 'dart-adapt[tracking]'`."""
+    log_dir: Annotated[str, Field(min_length=1)] | None = None
+    """Local folder for TensorBoard event files and W&B's run files; default
+    ARTIFACTS/tracking."""
+    secret: DnsLabel | None = None
+    """In a cluster: a Secret whose keys WANDB_API_KEY, MLFLOW_TRACKING_URI,
+    MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (those it
+    has) become the workloads' environment variables of those names, by reference."""
+    mlflow: MlflowTracking = MlflowTracking()
+    """MLflow options."""
+    wandb: WandbTracking = WandbTracking()
+    """W&B options."""
+
+
 class DartRunSpec(SpecModel):
     """Everything a DART run needs: models, data, the four stages and where they run."""
 
@@ -605,6 +658,8 @@ class DartRunSpec(SpecModel):
     """Artifacts volume."""
     export: Export | None = None
     """Push the adapted dataset, the fine-tuned target and the report to a bucket at the end."""
+    tracking: Tracking | None = None
+    """Send the run's figures to an experiment tracker; none by default."""
     image_pull_secrets: Annotated[list[DnsLabel], Field(max_length=16)] = []
     """Secrets for pulling images, added to every pod of the run."""
     suspend: bool = False

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dart.arms import ADAPTED_ARMS, DIRECT_RL
 from dart.artifacts import Artifacts, LearnPaths, read_json_or, read_jsonl
-from dart.config.model_uri import TARGET_FIELD, model_folder, resolve_model
+from dart.config.model_uri import TARGET_FIELD, model_folder, target_source
 from dart.config.spec import DartRunSpec
 
 
@@ -60,7 +60,7 @@ def arm_costs(spec: DartRunSpec, artifacts: Path, arm: str) -> dict:
     elif arm == DIRECT_RL:
         learn_s, rl_tokens = learn_totals(layout.direct_rl_learn)
     sft_s, sft_tokens = _sft_totals(layout, arm)
-    params = parameter_count(model_folder(resolve_model(spec.models.target), TARGET_FIELD))
+    params = parameter_count(model_folder(target_source(spec), TARGET_FIELD))
     generated = rl_tokens + synth_tokens
     return {
         "wall_seconds": round(learn_s + synth_s + sft_s, 1), "tokens_generated": generated,

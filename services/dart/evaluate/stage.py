@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dart import tracking
 from dart.arms import DIRECT_RL, evaluated_arms, sft_arms
 from dart.artifacts import Artifacts, atomic_write_json, is_done, read_json_or
-from dart.config.model_uri import TARGET_FIELD, model_folder, resolve_model
+from dart.config.model_uri import TARGET_FIELD, model_folder, target_source
 from dart.config.spec import DartRunSpec
 from dart.evaluate.generate import load_for_generation, solve
 from dart.evaluate.results import assemble_results
@@ -27,7 +28,7 @@ def results_path(artifacts: Path) -> Path:
 def models_to_evaluate(spec: DartRunSpec, artifacts: Path) -> dict[str, Path | str]:
     """name -> model path: the base target, each finished (arm, seed), each curve point."""
     layout = Artifacts(artifacts)
-    base = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
+    base = model_folder(target_source(spec), TARGET_FIELD)
     models: dict[str, Path | str] = {"base": base}
     for arm in sft_arms(spec):
         for seed in range(spec.evaluate.seeds):
@@ -65,7 +66,15 @@ def run_evaluate_stage(spec: DartRunSpec, artifacts: Path, log=print) -> dict:
             runs[name] = _evaluation(name, path, sets, spec, verifier, artifacts, log)
     results = assemble_results(spec, artifacts, runs)
     atomic_write_json(results_path(artifacts), results)
+    tracking.report({"accuracy": final_accuracies(results)}, prefix="evaluate/")
     return results
+
+
+def final_accuracies(results: dict) -> dict:
+    """arm -> set -> mean and std over seeds: what a tracker shows of results.json."""
+    return {arm: {name: {"mean": score["accuracy"], "std": score["std"]}
+                  for name, score in sets.items()}
+            for arm, sets in results["models"].items()}
 
 
 def _evaluation(name, path, sets, spec, verifier, artifacts: Path, log) -> dict:

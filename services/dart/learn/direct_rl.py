@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dart.artifacts import Artifacts, is_done
 from dart.artifacts.models import save_model
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import target_source
 from dart.config.spec import DartRunSpec
 from dart.learn import ranks
 from dart.learn.loop import LearnerServices, train
@@ -32,7 +32,7 @@ def run_direct_rl_stage(spec: DartRunSpec, artifacts: Path, generator_address: s
     """Train (or resume) the target with GRPO, then write its merged model."""
     from dart.data.load import load_demonstrations
 
-    layout, source = Artifacts(artifacts), resolve_model(spec.models.target)
+    layout, source = Artifacts(artifacts), target_source(spec)
     root = layout.direct_rl
     if not learn_stage_done(root):
         with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator:

@@ -1,5 +1,6 @@
 """Learner progress: progress.json (read by `dart run` and the operator), a JSONL history
-(for the report's curves), Prometheus gauges, and a progress bar in a terminal."""
+(for the report's curves), Prometheus gauges, the experiment tracker (`spec.tracking`), and
+a progress bar in a terminal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from prometheus_client import Gauge
 
+from dart import tracking
 from dart.artifacts import atomic_write_json, atomic_write_jsonl, read_jsonl
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class Progress:
             history.write(json.dumps(entry) + "\n")
         atomic_write_json(self.progress_file, {**entry, "updated_at": time.time()})
         self._export(done, stats)
+        tracking.report(stats, step=done, prefix="learn/")
         # One event per step for log pipelines (DART_LOG_FORMAT=json); silent in text mode.
         log.info("step %d/%d reward %.3f kept %.2f", done, self.total, stats["reward_mean"],
                  stats["answer_preservation"], extra={"step": done})

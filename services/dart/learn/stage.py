@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dart.artifacts import Artifacts, is_done
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import mapper_source
 from dart.config.spec import DartRunSpec
 from dart.learn.loop import LearnerServices, train
 from dart.learn.policy import build_policy
@@ -27,7 +27,7 @@ def run_learn_stage(spec: DartRunSpec, artifacts: Path, generator_address: str,
         items = load_demonstrations(spec.dataset, verifier, budget=mapper_budget(spec)).rows
         generator.wait_ready()
         scorer.wait_ready()
-        source = resolve_model(spec.models.mapper.init or spec.models.target)
+        source = mapper_source(spec)[0]
         policy = build_policy(source, spec.models.mapper, spec.learn)
         services = LearnerServices(generator, scorer, verifier)
         return train(policy, items, spec, services, artifacts)

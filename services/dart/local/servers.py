@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dart.config.model_uri import TARGET_FIELD, mapper_source, model_folder, resolve_model
+from dart.config.model_uri import TARGET_FIELD, mapper_source, model_folder, target_source
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 
@@ -137,7 +137,7 @@ def _serving(roles: list[tuple[str, str, list[str]]], workdir: Path
 def local_servers(spec: DartRunSpec, workdir: Path) -> Iterator[tuple[str, str]]:
     """(generator address, scorer address), serving the mapper's start and the target."""
     mapper = model_folder(*mapper_source(spec))
-    target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
+    target = model_folder(target_source(spec), TARGET_FIELD)
     generator = ("generator", mapper, adapter_slot_flags(spec))
     with _serving([generator, ("scorer", target, [])], workdir) as addresses:
         yield addresses
@@ -151,7 +151,7 @@ def adapter_slot_flags(spec: DartRunSpec) -> list[str]:
 @contextlib.contextmanager
 def local_target_generator(spec: DartRunSpec, workdir: Path) -> Iterator[str]:
     """A generator serving the target itself (the direct-rl arm samples from it)."""
-    target = model_folder(resolve_model(spec.models.target), TARGET_FIELD)
+    target = model_folder(target_source(spec), TARGET_FIELD)
     with _serving([("generator", target, adapter_slot_flags(spec))], workdir) as (address,):
         yield address
 

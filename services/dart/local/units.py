@@ -10,10 +10,14 @@ import json
 import sys
 from pathlib import Path
 
+from dart import tracking
 from dart.arms import ablation_spec
 from dart.artifacts import Artifacts, read_json
 from dart.config.spec import DartRunSpec
 from dart.plan import Unit
+
+TRACKED_STAGES = ("learn", "direct-rl", "sft", "evaluate")
+"""The stages with figures for an experiment tracker; the others open no tracker run."""
 
 
 def _log(message: str) -> None:
@@ -55,8 +59,16 @@ def unit_done(spec: DartRunSpec, out: Path, unit: Unit) -> bool:
 def run_unit(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None = None,
              scorer: str | None = None, shards: list[int] | None = None,
              on_progress=None) -> None:
-    """Run one unit; served stages talk to the servers at `generator`/`scorer`;
-    `shards`: which synthesize shards (default all)."""
+    """Run one unit (one tracker run when the spec has `tracking:`); served stages talk to
+    the servers at `generator`/`scorer`; `shards`: which synthesize shards (default all)."""
+    if unit.stage not in TRACKED_STAGES:
+        return _run_stage(spec, out, unit, generator, scorer, shards, on_progress)
+    with tracking.tracked(spec, out, unit.name):
+        _run_stage(spec, out, unit, generator, scorer, shards, on_progress)
+
+
+def _run_stage(spec: DartRunSpec, out: Path, unit: Unit, generator: str | None,
+               scorer: str | None, shards: list[int] | None, on_progress) -> None:
     stage_spec = unit_spec(spec, unit)
     if unit.stage == "learn":
         from dart.learn.stage import run_learn_stage

@@ -1,7 +1,9 @@
 """SFT progress for a person: one line per run (step, steps, ETA, loss), redrawn in place on a
 terminal, or printed at every quarter of the run when stderr is a file (CI, pod logs).
 
-It replaces the Trainer's own printer, which writes every log dict to stdout."""
+It replaces the Trainer's own printer, which writes every log dict to stdout. SftMetrics
+hands the same log dicts (loss, learning rate, grad norm, the final train_loss) to the
+experiment tracker (`spec.tracking`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import sys
 import time
 
 from transformers import TrainerCallback
+
+from dart import tracking
 
 QUARTERS = 4
 
@@ -55,3 +59,15 @@ class SftProgress(TrainerCallback):
             return True
         marks = {round(total * q / QUARTERS) for q in range(1, QUARTERS + 1)}
         return done in marks
+
+
+class SftMetrics(TrainerCallback):
+    """Every Trainer log dict to the tracker as `<prefix><name>` at its global step, from
+    the main process only (the Trainer logs on every rank)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and state.is_world_process_zero:
+            tracking.report(logs, step=state.global_step, prefix=self.prefix)

@@ -15,7 +15,7 @@ from pathlib import Path
 from dart import interrupts
 from dart.arms import ADAPTED_ARMS, sft_arms
 from dart.artifacts import Artifacts, atomic_write_json, is_done, mark_done, read_json, read_jsonl
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import target_source
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 from dart.sft.card import write_model_card
@@ -86,7 +86,7 @@ def _fine_tune_seed(spec: DartRunSpec, rows: list[dict], out_dir: Path, seed: in
     settings = spec.sft.model_copy(update={"seed": spec.sft.seed + seed})
     points = spec.evaluate.curve_points if seed == 0 else 0
     began = time.monotonic()
-    stats = fine_tune(resolve_model(spec.models.target), rows, settings, out_dir, points)
+    stats = fine_tune(target_source(spec), rows, settings, out_dir, points)
     stats["wall_seconds"] = round(time.monotonic() - began, 1)
     if is_main_process():  # under torchrun, one writer of the stats and the marker
         atomic_write_json(out_dir / "stats.json", stats)

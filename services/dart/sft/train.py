@@ -87,7 +87,7 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
     from trl import SFTTrainer
 
     from dart.sft.curve import CurveSaver
-    from dart.sft.progress import SftProgress
+    from dart.sft.progress import SftMetrics, SftProgress
 
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     model = AutoModelForCausalLM.from_pretrained(source.name_or_path, **source.kwargs())
@@ -100,7 +100,8 @@ def fine_tune(source: ModelSource, rows: list[dict], sft: Sft, out_dir: Path,
         model=model, args=_trainer_config(sft, out_dir, steps_hint),
         train_dataset=Dataset.from_list(sft_pairs(tokenizer, rows)),
         processing_class=tokenizer, peft_config=_lora_config(sft),
-        callbacks=[curve, SftProgress(f"sft {out_dir.parent.name} {out_dir.name}")],
+        callbacks=[curve, SftProgress(f"sft {out_dir.parent.name} {out_dir.name}"),
+                   SftMetrics(f"sft/{out_dir.parent.name}/{out_dir.name}/")],
     )
     if is_quiet():  # our progress line says it all; the printer writes every log dict
         trainer.remove_callback(PrinterCallback)

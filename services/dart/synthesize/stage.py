@@ -8,7 +8,7 @@ from pathlib import Path
 from transformers import AutoTokenizer
 
 from dart.artifacts import Artifacts, is_done
-from dart.config.model_uri import resolve_model
+from dart.config.model_uri import mapper_source
 from dart.config.spec import DartRunSpec
 from dart.errors import UserError
 from dart.serving.client import GeneratorClient, ScorerClient
@@ -49,7 +49,7 @@ def run_synthesize_stage(spec: DartRunSpec, artifacts: Path, shard: tuple[int, i
     weights, synthesized = layout.learn().final, layout.synthesize()
     if not untrained and not is_done(weights):
         raise UserError(f"no trained mapper at {weights}: run the learn stage first")
-    source = resolve_model(spec.models.mapper.init or spec.models.target)
+    source = mapper_source(spec)[0]
     tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **source.kwargs())
     with verifier_for(spec) as verifier, GeneratorClient(generator_address) as generator, \
             ScorerClient(scorer_address) as scorer:
