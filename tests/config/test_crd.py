@@ -19,6 +19,7 @@ CEL_ONLY_BAD_SPECS = [
     "checkpoint-after-end", "parallelism-over-shards", "clip-inverted", "length-band-inverted",
     "two-dataset-sources", "no-dataset-source", "token-secret-on-local-model",
     "eval-set-both-sources", "eval-set-duplicate-names", "oracle-without-synthetic",
+    "export-token-secret-on-bucket",
 ]
 
 

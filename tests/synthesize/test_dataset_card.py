@@ -62,6 +62,12 @@ def test_merge_writes_a_datasets_folder_and_a_card_with_source_settings_and_coun
     card = paths.card.read_text()
     front = yaml.safe_load(card.split("---")[1])
     assert front["source_datasets"] == ["hf://datasets/org/demos@abc123"]
+    # The card names the parquet file as the train split: what `load_dataset` reads, here
+    # and from the hub, among the folder's other files.
+    assert front["configs"] == [{"config_name": "default", "data_files": [
+        {"split": "train", "path": paths.parquet.name}]}]
+    local = datasets.load_dataset(str(paths.root), split="train")
+    assert [r["id"] for r in local] == ["0", "2"]
     for fact in ("| source revision | `abc123` |", "| target | `hf://org/target@v3` |",
                  "`hf://org/mapper@v1` (lora), versions `step-8`", "| rewritten | 2 |",
                  "| dropped | 1 |", "answerChanged: 3.0", "fallback: drop",

@@ -31,7 +31,8 @@ DATA_PATH_PATTERN = (
     r"|hf://datasets/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+(@[A-Za-z0-9._/-]+)?"
     r"|[^:\s][^:]*)$"
 )
-EXPORT_URI_PATTERN = r"^(s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[^\s]*)?$"
+EXPORT_URI_PATTERN = (r"^((s3|gs)://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[^\s]*)?"
+                      r"|hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)$")
 MLFLOW_URI_PATTERN = (r"^(https?://[^\s/]+(/[^\s]*)?|databricks(://[^\s]+)?|file:[^\s]+"
                       r"|[^:\s][^:]*)$")
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -48,7 +49,8 @@ PATTERN_MEANINGS = {
                         "s3://BUCKET/PREFIX or gs://BUCKET/PREFIX"),
     DATA_PATH_PATTERN: ("expected a local path, pvc://CLAIM/PATH, s3://BUCKET/KEY, "
                         "gs://BUCKET/KEY or hf://datasets/ORG/NAME@REVISION"),
-    EXPORT_URI_PATTERN: "expected s3://BUCKET/PREFIX or gs://BUCKET/PREFIX",
+    EXPORT_URI_PATTERN: ("expected s3://BUCKET/PREFIX, gs://BUCKET/PREFIX or hf://ORG/NAME "
+                         "(a hub model repo; the dataset goes to the dataset repo of that name)"),
     MLFLOW_URI_PATTERN: "expected an MLflow server (http://HOST or https://HOST), databricks, "
     "or a local folder (file:PATH or PATH) for a file store",
     DNS_LABEL_PATTERN: "expected a DNS label: lowercase letters, digits and '-', "
@@ -579,13 +581,28 @@ class Artifacts(SpecModel):
 
 
 class Export(SpecModel):
-    """Copies of the run's products in a bucket, pushed by the report unit: the adapted
+    """Copies of the run's products, pushed by the report unit. To a bucket: the adapted
     dataset with its card under PREFIX/dataset/, the DART arm's fine-tuned target (seed 0)
     with its model card under PREFIX/model/, the report under PREFIX/report/, and
-    PREFIX/manifest.json last (a prefix without it is an unfinished export)."""
+    PREFIX/manifest.json last (a prefix without it is an unfinished export). To the hub
+    (`hf://ORG/NAME`): the dataset to the dataset repo ORG/NAME, then one commit to the model
+    repo ORG/NAME with the model at its root, the report under report/ and manifest.json;
+    repos that do not exist yet are created private."""
 
     uri: Annotated[str, Field(pattern=EXPORT_URI_PATTERN)]
-    """`s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX`; credentials as for object-store data."""
+    """`s3://BUCKET/PREFIX` or `gs://BUCKET/PREFIX` (credentials as for object-store data),
+    or `hf://ORG/NAME` (a token with write access from HF_TOKEN)."""
+    token_secret: SecretKeyRef | None = None
+    """Secret with a hub token that may write to ORG, for `hf://` exports only; default the
+    target's `tokenSecret`."""
+
+    cel_rules = (
+        CelRule(
+            rule="!has(self.tokenSecret) || self.uri.startsWith('hf://')",
+            message_expression="'tokenSecret is only used with hf:// exports, not ' + self.uri",
+            field_path=".tokenSecret",
+        ),
+    )
 
 
 class MlflowTracking(SpecModel):
@@ -657,7 +674,8 @@ class DartRunSpec(SpecModel):
     artifacts: Artifacts = Artifacts()
     """Artifacts volume."""
     export: Export | None = None
-    """Push the adapted dataset, the fine-tuned target and the report to a bucket at the end."""
+    """Push the adapted dataset, the fine-tuned target and the report to a bucket or the hub
+    at the end."""
     tracking: Tracking | None = None
     """Send the run's figures to an experiment tracker; none by default."""
     image_pull_secrets: Annotated[list[DnsLabel], Field(max_length=16)] = []

@@ -1,4 +1,5 @@
-"""Push a finished run's products to a bucket (`spec.export.uri`), through fsspec as for data:
+"""Push a finished run's products to a bucket (`spec.export.uri`), through fsspec as for data,
+or to the Hugging Face hub (`hf://ORG/NAME`, dart.report.hub_export):
 
     PREFIX/dataset/    synthesize/: adapted.jsonl, adapted.parquet, adapted-dataset/, README.md
     PREFIX/model/      the dart arm's fine-tuned target, seed 0, with its model card
@@ -18,8 +19,7 @@ from dart.artifacts import DART, Artifacts
 from dart.config.spec import DartRunSpec
 from dart.data.remote import object_store_error
 from dart.errors import UserError
-
-FIELD = "export.uri"
+from dart.report.hub_export import FIELD, is_hub_export, push_to_hub
 
 
 def products(artifacts: Path) -> dict[str, Path]:
@@ -33,6 +33,8 @@ def export_products(spec: DartRunSpec, artifacts: Path, log=print) -> dict:
     """Upload every product file, then the manifest; the manifest."""
     uri = spec.export.uri.rstrip("/")
     files = _files(products(artifacts))
+    if is_hub_export(uri):
+        return push_to_hub(uri, files, log)
     fs, root = _filesystem(uri)
     try:
         for name, local in files.items():

@@ -37,16 +37,22 @@ def write_datasets_folder(folder: Path, rows: list[dict]) -> None:
         datasets.Dataset.from_list(flat).save_to_disk(str(tmp))
 
 
-def write_card(path: Path, spec: DartRunSpec, summary: dict, rows: list[dict]) -> None:
-    atomic_write_text(path, dataset_card(spec, summary, rows))
+def write_card(path: Path, spec: DartRunSpec, summary: dict, rows: list[dict],
+               data_file: str) -> None:
+    atomic_write_text(path, dataset_card(spec, summary, rows, data_file))
 
 
-def dataset_card(spec: DartRunSpec, summary: dict, rows: list[dict]) -> str:
+def dataset_card(spec: DartRunSpec, summary: dict, rows: list[dict], data_file: str) -> str:
+    """`data_file` (the parquet file, beside the card) is the train split the card declares:
+    the folder also holds the JSONL, the shards and a `datasets` folder, and on the hub
+    `load_dataset` would otherwise guess among them."""
     source, revision = source_of(spec)
     mapper = spec.models.mapper.init or spec.models.target
     versions = sorted({r["provenance"]["mapper_version"] for r in rows})
     front = {"tags": ["dart", "sft", "synthetic-rewrites"], "size_categories": _size(len(rows)),
-             "source_datasets": [source]}
+             "source_datasets": [source],
+             "configs": [{"config_name": "default",
+                          "data_files": [{"split": "train", "path": data_file}]}]}
     settings = {"reward": spec.learn.reward.model_dump(mode="json", by_alias=True),
                 "synthesize": spec.synthesize.model_dump(mode="json", by_alias=True)}
     return "\n".join([

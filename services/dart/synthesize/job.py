@@ -118,7 +118,7 @@ def merge(paths: SynthesizePaths, count: int, spec: DartRunSpec) -> dict:
     _write_parquet(paths.parquet, rows)
     write_datasets_folder(paths.datasets_folder, rows)
     summary = _summary(merged)
-    write_card(paths.card, spec, summary, rows)
+    write_card(paths.card, spec, summary, rows, data_file=paths.parquet.name)
     atomic_write_json(paths.summary, summary)
     mark_done(paths.root)
     return summary
