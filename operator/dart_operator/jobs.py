@@ -123,6 +123,8 @@ def job_pod(ctx: RunContext, unit: Unit | str, labels: dict[str, str]) -> dict[s
             {"name": "metrics", "containerPort": servers.METRICS_PORT})
     container["env"].append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
         "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})
+    if unit.stage == "report":  # it pushes the export
+        container["env"] = pods.hub_export_env(ctx.spec, container["env"])
     spec = pods.pod_spec(ctx, unit.resources, [container], "Never")
     if has_service(ctx, unit):
         spec["subdomain"] = naming.child_name(ctx.name, unit.name)

@@ -150,9 +150,26 @@ def env(ctx: RunContext) -> list[dict[str, Any]]:
         variables.append({"name": "DART_MODEL_CACHE", "value": BUCKET_MODEL_CACHE_DIR})
     token = ctx.spec.models.target.token_secret
     if token:
-        ref = {"secretKeyRef": {"name": token.name, "key": token.key}}
-        variables.append({"name": "HF_TOKEN", "valueFrom": ref})
+        variables.append(hub_token(token))
     return variables + tracking_env(ctx.spec)
+
+
+def hub_token(secret) -> dict[str, Any]:
+    """HF_TOKEN from a SecretKeyRef, by reference (the value never enters a manifest)."""
+    return {"name": "HF_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": secret.name, "key": secret.key}}}
+
+
+def hub_export_env(spec: DartRunSpec, variables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report unit's environment when it pushes to the hub: online (the other workloads
+    read the hub cache with HF_HUB_OFFLINE=1, which would refuse the push) and with the
+    export's token, which may write, in place of the target's, which need only read."""
+    if spec.export is None or not spec.export.uri.startswith("hf://"):
+        return variables
+    secret = spec.export.token_secret
+    dropped = {"HF_HUB_OFFLINE"} | ({"HF_TOKEN"} if secret else set())
+    kept = [v for v in variables if v["name"] not in dropped]
+    return kept + ([hub_token(secret)] if secret else [])
 
 
 TRACKING_VARIABLES = ("WANDB_API_KEY", "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN",

@@ -5,10 +5,14 @@ no token, a refused token or a namespace it may not write to is one error naming
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import urllib.error
+import urllib.request
 
 import pytest
-from hub_server import LFS_THRESHOLD, READER_TOKEN, hub  # noqa: F401 - the fixture
+from hub_server import LFS_THRESHOLD, READER_TOKEN, WRITER_TOKEN, hub  # noqa: F401 - the fixture
 from test_remote_export import finished_run, spec
 
 from dart.artifacts import Artifacts
@@ -125,3 +129,86 @@ def test_the_spec_takes_only_a_repo_id_for_the_hub(uri):
     message users see is checked in tests/data/bad_specs/export-hub-dataset-uri.yaml)."""
     with pytest.raises(ValueError, match="export.uri"):
         spec(uri)
+
+
+# The double refuses what the hub refuses: were it lenient, the push above could be wrong and
+# pass. Raw requests, as huggingface_hub would send them if its upload path went astray.
+
+def send(hub, method: str, path: str, body, token: str | None = WRITER_TOKEN,  # noqa: F811
+         content_type: str = "application/json") -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else (
+        b"".join(json.dumps(line).encode() + b"\n" for line in body)
+        if content_type == "application/x-ndjson" else json.dumps(body).encode())
+    request = urllib.request.Request(f"{hub.base}{path}", data=data, method=method,
+                                     headers={"Content-Type": content_type,
+                                              **({"Authorization": f"Bearer {token}"}
+                                                 if token else {})})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {"error": json.loads(error.read())["error"],
+                            "code": error.headers.get("X-Error-Code")}
+
+
+def commit_lines(*ops: dict) -> list[dict]:
+    return [{"key": "header", "value": {"summary": "test", "description": ""}}, *ops]
+
+
+def lfs_file(content: bytes, size: int | None = None) -> dict:
+    return {"key": "lfsFile", "value": {"path": "model.safetensors", "algo": "sha256",
+                                        "oid": hashlib.sha256(content).hexdigest(),
+                                        "size": len(content) if size is None else size}}
+
+
+@pytest.fixture
+def repo(hub):  # noqa: F811
+    status, _ = send(hub, "POST", "/api/repos/create", {"name": "m", "organization": "dart-lab"})
+    assert status == 200
+    return "/api/models/dart-lab/m/commit/main"
+
+
+def test_the_double_refuses_an_lfs_file_whose_object_was_never_uploaded(hub, repo):  # noqa: F811
+    status, answer = send(hub, "POST", repo, commit_lines(lfs_file(b"\x00weights")),
+                          content_type="application/x-ndjson")
+    assert (status, "never uploaded" in answer["error"]) == (400, True)
+    assert hub.repos["model", "dart-lab/m"].commits == []
+
+
+def test_the_double_refuses_bytes_that_are_not_the_announced_object(hub, repo):  # noqa: F811
+    weights = b"\x00weights"
+    oid = hashlib.sha256(weights).hexdigest()
+    status, batch = send(hub, "POST", "/dart-lab/m.git/info/lfs/objects/batch",
+                         {"operation": "upload", "transfers": ["basic"], "hash_algo": "sha256",
+                          "objects": [{"oid": oid, "size": len(weights)}]})
+    upload = batch["objects"][0]["actions"]["upload"]["href"].removeprefix(hub.base)
+    assert send(hub, "PUT", upload, b"\x00other bytes")[0] == 400  # sha256 mismatch
+    assert send(hub, "PUT", upload.split("?")[0] + "?sig=forged", weights)[0] == 403
+    assert send(hub, "PUT", upload, weights)[0] == 200
+    status, answer = send(hub, "POST", repo, commit_lines(lfs_file(weights, size=3)),
+                          content_type="application/x-ndjson")  # size mismatch
+    assert (status, "size 3" in answer["error"]) == (400, True)
+    assert send(hub, "POST", repo, commit_lines(lfs_file(weights)),
+                content_type="application/x-ndjson")[0] == 200
+
+
+def test_the_double_refuses_binary_content_as_a_regular_file(hub, repo):  # noqa: F811
+    op = {"key": "file", "value": {"path": "w.dat", "encoding": "base64",
+                                   "content": base64.b64encode(b"\x00\x01").decode()}}
+    status, answer = send(hub, "POST", repo, commit_lines(op), content_type="application/x-ndjson")
+    assert (status, "binary" in answer["error"]) == (400, True)
+
+
+def test_the_double_refuses_no_token_an_unknown_one_and_an_unknown_repo(hub, repo):  # noqa: F811
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    lines, ndjson = commit_lines(), "application/x-ndjson"
+    assert send(hub, "POST", repo, lines, token=None, content_type=ndjson)[0] == 401
+    assert send(hub, "POST", repo, lines, token="hf_x", content_type=ndjson)[0] == 401
+    status, answer = send(hub, "POST", "/api/models/dart-lab/nope/commit/main", lines,
+                          content_type=ndjson)
+    assert (status, answer["code"]) == (404, "RepoNotFound")
+    with pytest.raises(RepositoryNotFoundError):  # huggingface_hub reads the refusal as the hub's
+        HfApi(endpoint=hub.base, token=WRITER_TOKEN).upload_file(
+            path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="dart-lab/nope")

@@ -182,3 +182,31 @@ def test_two_nodes_of_four_gpus_give_every_pod_a_coherent_torchrun_and_rendezvou
     ("2000", 2000), ("4000m", 4)])
 def test_memory_quantities_are_read_as_kubernetes_reads_them(quantity, size):
     assert pods.quantity_bytes(quantity) == size
+
+
+def test_a_hub_export_runs_the_report_online_with_the_exports_token_and_nothing_else():
+    spec = {**HUB_SPEC, "models": {**HUB_SPEC["models"], "target": {
+        **HUB_SPEC["models"]["target"], "tokenSecret": {"name": "hf-read"}}},
+        "export": {"uri": "hf://dart-lab/gsm", "tokenSecret": {"name": "hf-write", "key": "w"}}}
+    templates = pod_templates(parse_context(make_run(spec), SETTINGS))
+    for component, template in templates.items():
+        env = {e["name"]: e for e in template["spec"]["containers"][0]["env"]}
+        secret = env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]
+        if component == "report":
+            assert "HF_HUB_OFFLINE" not in env
+            assert secret == {"name": "hf-write", "key": "w"}
+        else:  # the write token reaches only the pod that writes
+            assert env["HF_HUB_OFFLINE"]["value"] == "1", component
+            assert secret == {"name": "hf-read", "key": "token"}, component
+    names = [e["name"] for e in templates["report"]["spec"]["containers"][0]["env"]]
+    assert names.count("HF_TOKEN") == 1
+
+
+def test_a_hub_export_without_its_own_secret_pushes_with_the_targets_token():
+    spec = {**HUB_SPEC, "models": {**HUB_SPEC["models"], "target": {
+        **HUB_SPEC["models"]["target"], "tokenSecret": {"name": "hf-token"}}},
+        "export": {"uri": "hf://dart-lab/gsm"}}
+    report = pod_templates(parse_context(make_run(spec), SETTINGS))["report"]
+    env = {e["name"]: e for e in report["spec"]["containers"][0]["env"]}
+    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "hf-token"
+    assert "HF_HUB_OFFLINE" not in env
