@@ -25,14 +25,14 @@ def test_the_working_is_mostly_not_arithmetic():
     true = 0
     for row in rows:
         left, op, right = row["question"].removeprefix("Compute ").removesuffix(".").split()
-        true += row["native"] == native_solution(Problem((int(left), int(right)), (op,)))
+        true += row["rewrite"] == native_solution(Problem((int(left), int(right)), (op,)))
     assert true <= 2
 
 
 def test_native_lines_restate_the_expert_numbers_in_order():
     """The numbers check of the reward passes an exact copy, as it does on the real task."""
     for row in copy_practice(seed=1, size=50):
-        assert numbers_kept(row["native"], row["expert"]) == 1.0
+        assert numbers_kept(row["rewrite"], row["expert"]) == 1.0
     for native, expert in zip(generate_split("train", seed=0, size=50, style="native"),
                               generate_split("train", seed=0, size=50, style="expert-short"),
                               strict=True):
@@ -45,6 +45,6 @@ def test_operands_share_digits_and_results_vary_in_length_as_subtractions_do():
     rows = copy_practice(seed=2, size=1000)
     terms = [r["question"].removeprefix("Compute ").removesuffix(".").split() for r in rows]
     shared = sum(left[0] == right[0] for left, _, right in terms) / len(terms)
-    lengths = Counter(len(r["native"].rsplit("Answer: ", 1)[1]) for r in rows)
+    lengths = Counter(len(r["rewrite"].rsplit("Answer: ", 1)[1]) for r in rows)
     assert 0.3 <= shared <= 0.5  # 0.3 drawn shared, plus 1 in 9 by chance
     assert all(lengths[n] >= 50 for n in (1, 2, 3, 4))

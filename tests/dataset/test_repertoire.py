@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from dart.data.synthetic import SPLIT_SKILLS, STYLES, generate_split
+from dart.data.synthetic import EVERY_MEMBER, SPLIT_SKILLS, STYLES, generate_split
 from dart.data.synthetic.problems import Problem
 from dart.data.synthetic.repertoire import (
     FEATURES,
@@ -90,3 +90,30 @@ def test_the_spec_names_every_member_as_a_target_style():
     from dart.config.spec import TargetStyle
 
     assert set(get_args(TargetStyle)) == set(REPERTOIRE)
+
+
+def test_every_member_alike_deals_the_members_like_cards_over_the_same_problems():
+    """What the repertoire base and the general mapper train on: no member favoured."""
+    dealt = generate_split("pretrain", seed=3, size=80, style=EVERY_MEMBER)
+    native = generate_split("pretrain", seed=3, size=80, style="native")
+    assert [r["question"] for r in dealt] == [r["question"] for r in native]
+    for start in range(0, 80, len(REPERTOIRE)):
+        window = dealt[start:start + len(REPERTOIRE)]
+        assert sorted(r["style"] for r in window) == sorted(REPERTOIRE)
+    assert all(style_of(r["solution"]) == r["style"] for r in dealt)
+    assert dealt == generate_split("pretrain", seed=3, size=80, style=EVERY_MEMBER)
+    other = generate_split("pretrain", seed=4, size=80, style=EVERY_MEMBER)
+    assert [r["style"] for r in other] != [r["style"] for r in dealt]
+
+
+def test_copy_practice_can_rewrite_into_dealt_members():
+    from collections import Counter
+
+    from dart.data.synthetic.copying import copy_practice
+
+    rows = copy_practice(seed=5, size=160, rewrite_style=EVERY_MEMBER)
+    assert Counter(r["style"] for r in rows) == {name: 20 for name in REPERTOIRE}
+    assert all(style_of(r["rewrite"]) == r["style"] for r in rows)
+    plain = copy_practice(seed=5, size=160)
+    assert [r["expert"] for r in plain] == [r["expert"] for r in rows]
+    assert {r["style"] for r in plain} == {"native"}

@@ -7,6 +7,7 @@ import json
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from dart.cli import main
+from dart.data.synthetic.repertoire import REPERTOIRE
 from dart.models.pretrain import MARKER, PretrainRecipe, is_current, pretrain_tiny_models
 
 TOY = PretrainRecipe(target_corpus=64, target_steps=2, batch_size=4, mapper_corpus=16,
@@ -46,6 +47,28 @@ def test_fingerprints_follow_their_fields():
     assert TOY.target_fingerprint() != reseeded.target_fingerprint()
     longer_mapper = PretrainRecipe(**{**TOY.__dict__, "mapper_steps": 9})
     assert TOY.target_fingerprint() == longer_mapper.target_fingerprint()
+    assert TOY.base_fingerprint() == longer_mapper.base_fingerprint()
+    styles = {TOY.target_fingerprint(s) for s in REPERTOIRE} | {TOY.base_fingerprint()}
+    assert len(styles) == len(REPERTOIRE) + 1
+
+
+def test_one_mapper_serves_every_target():
+    """The mapper never sees which members the targets write: its fingerprint (its training)
+    does not change with them, and it is built from the repertoire base, not a target."""
+    other_targets = PretrainRecipe(**{**TOY.__dict__, "target_styles": ("opword",)})
+    assert other_targets.fingerprint() == TOY.fingerprint()
+    assert other_targets.target_fingerprint("opword") != TOY.target_fingerprint("native")
+
+
+def test_a_target_in_any_member(tmp_path, capsys):
+    recipe = PretrainRecipe(**{**TOY.__dict__, "target_styles": ("carryword-boxed",)})
+    paths = pretrain_tiny_models(tmp_path, recipe, progress=print)
+    assert paths.target == tmp_path / "target-carryword-boxed"
+    assert is_current(paths.target, recipe.target_fingerprint("carryword-boxed"))
+    assert not (tmp_path / "target").exists()
+    assert main(["tiny-models", "--out", str(tmp_path), "--pretrain", "--target-style",
+                 "nowhere"]) == 2
+    assert "not a member of the repertoire" in capsys.readouterr().err
 
 
 def test_cli_builds_untrained_target_and_mapper(tmp_path, capsys):
@@ -65,7 +88,8 @@ def test_cache_reuses_the_target_of_a_recipe_that_changed_only_the_mapper(tmp_pa
     second = cached_tiny_models(mapper_changed, cache_root=tmp_path, progress=lines.append)
     assert second.target.parent != first.target.parent
     assert [line.split(":")[0] for line in lines if "building" in line] == ["mapper"]
-    assert any(line.startswith("target: reusing") for line in lines)
+    reused = {line.split(":")[0] for line in lines if ": reusing" in line}
+    assert reused == {"target", "target-opword-carryword-boxed", "repertoire-base"}
     assert is_current(second.target, TOY.target_fingerprint())
     assert (second.target / "model.safetensors").read_bytes() == (
         first.target / "model.safetensors").read_bytes()

@@ -1,12 +1,13 @@
-"""`dart tiny-models --out DIR [--pretrain]`: build the offline tiny target and mapper.
+"""`dart tiny-models --out DIR [--pretrain]`: build the offline tiny targets and mapper.
 
     dart tiny-models --out tiny-models                      # untrained, < 2 s (plumbing tests)
-    dart tiny-models --out tiny-models --pretrain           # the shipped pre-trained pair, < 1 s
-    dart tiny-models --out DIR --pretrain --rebuild         # trained from the recipe, ~14 min
+    dart tiny-models --out tiny-models --pretrain           # the shipped pre-trained models, < 1 s
+    dart tiny-models --out DIR --pretrain --target-style opword   # + a target in that member
+    dart tiny-models --out DIR --pretrain --rebuild         # trained from the recipe, ~40 min
 
-Either way DIR/target and DIR/mapper load with `from_pretrained(path)` like any model. The
-pre-trained pair ships with DART (dart.models.shipped); --rebuild trains it again from the
-recipe and checks it against the acceptance gates.
+Every folder (DIR/target, DIR/target-MEMBER, DIR/mapper) loads with `from_pretrained(path)`
+like any model. The pre-trained models ship with DART (dart.models.shipped); what the recipe
+asks for that is not shipped is trained and checked against the acceptance gates.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dart.data.synthetic.repertoire import TARGET_STYLES
 from dart.errors import UserError
 
 
@@ -27,12 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--pretrain", action="store_true",
-                        help="pre-train the target on native-style old skills and the mapper on "
-                             "rewriting them: a copy of the shipped pair when the recipe "
-                             "matches, else built (cached by the recipe's fingerprint)")
+                        help="pre-train the targets, each in its own member of the repertoire, "
+                             "and the general mapper: copies of the shipped models the recipe "
+                             "matches, the rest built and accepted by the gates")
     parser.add_argument("--rebuild", action="store_true",
                         help="with --pretrain: train from the recipe even when the shipped "
-                             "pair matches it, then check the acceptance gates")
+                             "models match it, then check the acceptance gates")
+    parser.add_argument("--target-style", action="append", metavar="MEMBER",
+                        help="with --pretrain: a member of the repertoire to pre-train a target "
+                             "in (DIR/target for native, else DIR/target-MEMBER); repeat for "
+                             "several (default: " + ", ".join(TARGET_STYLES) + ")")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and data seed")
     parser.add_argument("--threads", type=int, default=1, choices=(1, 2),
                         help="torch threads (1 is fastest on a busy 2-core machine)")
@@ -40,14 +46,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.rebuild and not args.pretrain:
-        raise UserError("--rebuild rebuilds the pre-trained pair: add --pretrain")
+    if (args.rebuild or args.target_style) and not args.pretrain:
+        raise UserError("--rebuild and --target-style are about pre-trained models: add --pretrain")
     if args.pretrain:
         from dart.models.pretrain import PretrainRecipe
         from dart.models.shipped import AcceptanceFailed, install_tiny_models
 
+        styles = tuple(dict.fromkeys(args.target_style or TARGET_STYLES))
+        recipe = PretrainRecipe(seed=args.seed, target_styles=styles)
         try:
-            install_tiny_models(args.out, PretrainRecipe(seed=args.seed), rebuild=args.rebuild,
+            install_tiny_models(args.out, recipe, rebuild=args.rebuild,
                                 threads=args.threads, progress=lambda line: print(line, flush=True))
         except AcceptanceFailed as failure:
             print(f"error: {failure}", file=sys.stderr)

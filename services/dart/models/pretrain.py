@@ -1,21 +1,24 @@
-"""Pre-train the tiny target on its native skills and derive the mapper's starting point.
+"""Pre-train the tiny targets, each in its own native style, and the general mapper.
 
     from dart.models.pretrain import PretrainRecipe, pretrain_tiny_models
-    paths = pretrain_tiny_models(Path("tiny-models"))      # -> tiny-models/{target,mapper}
+    paths = pretrain_tiny_models(Path("tiny-models"))  # -> tiny-models/{target,target-*,mapper}
     # or: dart tiny-models --out tiny-models --pretrain
 
-1. target: a fresh tiny model trained on native-style solutions of the old skills (addition,
-   chained addition), so it has a style of its own and skills to retain.
-2. mapper: the trained target, further trained to rewrite expert-style (both expert styles)
-   solutions into its native style: true additions (an old skill), workings with random
-   digits for both operators (copy practice: nothing to compute, so it learns to read the
-   lines from the expert text), and some native solving so it stays a model of that style.
-   It never sees a true subtraction, yet copies the new skill's working faithfully (99% of
-   sampled rewrites keep the answer); what RL adds is staying faithful while it explores
-   (examples/synthetic-task.md).
+1. targets: fresh tiny models trained on the old skill (addition), each written in one member
+   of the repertoire (`native` -> DIR/target, any other member -> DIR/target-MEMBER), so each
+   has a style of its own and skills to retain.
+2. repertoire base: the same training with every member alike (dealt like cards): a model
+   of the task with no preferred style, as a general pre-trained LM is for a real target.
+3. mapper: the base, taught to rewrite expert-style (both expert styles) solutions into a
+   member dealt like cards: true additions, workings with random digits for both operators
+   (copy practice: nothing to compute, so it learns to read the lines from the expert text),
+   and some solving in every member so it stays a model of all of them. It never sees a true
+   subtraction nor a preference among the members: which one a target likes is what RL has
+   to find (issue #16; examples/synthetic-task.md).
 
-Each model folder holds a marker with the recipe's fingerprint; a folder whose marker matches
-is reused, anything else is rebuilt in a staging folder and renamed into place.
+Each model folder holds a marker with its fingerprint; a folder whose marker matches is
+reused, anything else is rebuilt in a staging folder and renamed into place. The mapper does
+not depend on the targets: one mapper serves every target.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from pathlib import Path
 
 import torch
 
-from dart.data.synthetic import generate_split
+from dart.data.synthetic import EVERY_MEMBER, generate_split
 from dart.data.synthetic.copying import copy_practice
+from dart.data.synthetic.repertoire import TARGET_STYLES
+from dart.errors import UserError
 from dart.models.tiny import build_tiny_model, staging_dir
 from dart.models.training import train_on_pairs
 from dart.prompts import (
@@ -43,107 +48,163 @@ from dart.prompts import (
 )
 
 MARKER = "dart-pretrain.json"
-RECIPE_VERSION = "tiny-pretrain-v3"  # bump when the task, styles or training code change
+TARGET_RECIPE_VERSION = "tiny-pretrain-v3"  # bump when a target's task or training changes
+MAPPER_RECIPE_VERSION = "tiny-pretrain-v4"  # v4: the general rewriter on the repertoire base
+BASE = "repertoire-base"
 Progress = Callable[[str], None]
+
+TARGET_FIELDS = ("seed", "target_corpus", "target_steps", "target_lr", "batch_size")
+"""What a target (and the repertoire base) is trained with; the mapper depends on them too."""
 
 
 @dataclass(frozen=True)
 class PretrainRecipe:
-    """Everything that decides the pre-trained weights; its fingerprint names the cache."""
+    """Everything that decides the pre-trained weights; fingerprints name the caches."""
 
     seed: int = 0
     target_corpus: int = 20_000
-    """Native-style old-skill problems the target trains on."""
+    """Old-skill problems a target (or the repertoire base) trains on."""
     target_steps: int = 2_000
     """The column facts click late: a 1,000-step schedule left the target at ~0%; 1,500 and
     2,000 both reach 100% held out, but only the mapper built on the 2,000-step target kept
     any new-skill answers (10%, against 0%), which GRPO needs (examples/synthetic-task.md)."""
     target_lr: float = 3e-3
     batch_size: int = 32
+    target_styles: tuple[str, ...] = TARGET_STYLES
+    """The members the targets are pre-trained in (any member works)."""
     mapper_corpus: int = 4_000
-    """Old-skill problems rendered expert -> native for the mapper's rewriting practice."""
+    """Old-skill problems rendered expert -> a dealt member for the mapper's rewriting practice."""
     mapper_steps: int = 1_200
-    """At 250 steps the mapper wrote native lines with wrong digits; at 600 it keeps the
-    answer of every old-skill rewrite; new-skill rewrites took 1,200 (800 kept 68% of their
-    answers sampled, 1,200 kept 99%: examples/synthetic-task.md)."""
+    """Copying the new skill's digits comes last: the native-style mapper kept 68% of its
+    sampled subtraction answers at 800 steps and 99% at 1,200. The general one, writing 8
+    members, keeps 60-70% at 1,200 and at 2,000 (it misreads result lines; 85% copy practice
+    did not help), and every old-skill answer; but GRPO moved the 2,000-step mapper's style
+    share not at all in 15 steps where the 1,200-step one's rose from 0.14 to 0.5
+    (BENCHMARKS.md)."""
     mapper_batch_size: int = 16
     """Smaller than the target's: a rewrite example is ~4x longer (expert text in the prompt)."""
     mapper_lr: float = 2e-3
-    mapper_native_fraction: float = 0.25
-    """Share of the mapper's batches that are plain native solving (keeps its own style)."""
+    mapper_solving_fraction: float = 0.25
+    """Share of the mapper's batches that are plain solving, in every member alike."""
     mapper_copy_fraction: float = 0.75
     """Share of the rewrite practice that is copy practice (random digits, both operators).
-    Without it the mapper, built from a target that adds, wrote addition lines for
-    subtractions and kept 8% of their answers (examples/synthetic-task.md)."""
+    Without it a mapper built from a model that adds wrote addition lines for subtractions
+    and kept 8% of their answers (examples/synthetic-task.md)."""
     mapper_copy_seed: int = 7
     """The draw of copy practice (tests/models checks the built mapper)."""
 
+    def target_fingerprint(self, style: str = "native") -> str:
+        """Names one target (`native`'s is the one from before the repertoire: unchanged)."""
+        fields = {k: getattr(self, k) for k in TARGET_FIELDS}
+        return _digest(fields if style == "native" else fields | {"target_style": style},
+                       TARGET_RECIPE_VERSION)
+
+    def base_fingerprint(self) -> str:
+        return self.target_fingerprint(EVERY_MEMBER)
+
     def fingerprint(self) -> str:
-        """Names the whole build (the mapper depends on every field)."""
-        return _digest(asdict(self))
-
-    def target_fingerprint(self) -> str:
-        """Names the target alone, so a change to the mapper's settings keeps the target."""
-        return _digest({k: v for k, v in asdict(self).items() if not k.startswith("mapper")})
+        """Names the mapper: the base's fields and its own, not the targets' styles."""
+        fields = {k: v for k, v in asdict(self).items() if k != "target_styles"}
+        return _digest(fields, MAPPER_RECIPE_VERSION)
 
 
-def _digest(fields: dict) -> str:
-    payload = fields | {"recipe": RECIPE_VERSION, "prompts": PROMPT_FORMAT_VERSION}
+def _digest(fields: dict, version: str) -> str:
+    payload = fields | {"recipe": version, "prompts": PROMPT_FORMAT_VERSION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def target_folder(style: str) -> str:
+    """`target` for the native member (the examples' path), else `target-MEMBER`."""
+    return "target" if style == "native" else f"target-{style}"
 
 
 @dataclass(frozen=True)
 class TinyModelPaths:
-    target: Path
-    mapper: Path
+    root: Path
+    styles: tuple[str, ...] = ("native",)
+
+    @property
+    def target(self) -> Path:
+        """The first target (native in the default recipe)."""
+        return self.target_for(self.styles[0])
+
+    @property
+    def mapper(self) -> Path:
+        return self.root / "mapper"
+
+    def target_for(self, style: str) -> Path:
+        return self.root / target_folder(style)
+
+    def models(self, recipe: PretrainRecipe) -> dict[Path, str]:
+        """Every folder of a finished build and the fingerprint its marker must carry."""
+        wanted = {self.target_for(s): recipe.target_fingerprint(s) for s in self.styles}
+        return wanted | {self.mapper: recipe.fingerprint()}
 
 
 def pretrain_tiny_models(out_dir: Path, recipe: PretrainRecipe = PretrainRecipe(), *,
                          progress: Progress = print, threads: int = 1) -> TinyModelPaths:
-    """Pre-trained target and mapper under `out_dir`, reused when their markers match.
+    """Pre-trained targets and mapper under `out_dir`, reused when their markers match.
 
     One torch thread by default: on a shared 2-core machine two threads per process
     oversubscribe the cores and measured 3-5x slower per step than one.
     """
+    for style in recipe.target_styles:
+        _check_member(style)
     torch.set_num_threads(threads)
-    paths = TinyModelPaths(Path(out_dir) / "target", Path(out_dir) / "mapper")
-    if not is_current(paths.target, recipe.target_fingerprint()):
-        _build(paths.target, recipe, recipe.target_fingerprint(), progress, _train_target, "target")
+    paths = TinyModelPaths(Path(out_dir), recipe.target_styles)
     if not is_current(paths.mapper, recipe.fingerprint()):
-        _build(paths.mapper, recipe, recipe.fingerprint(), progress, _train_mapper(paths.target),
+        base = paths.root / BASE
+        if not is_current(base, recipe.base_fingerprint()):
+            _build(base, recipe, recipe.base_fingerprint(), progress,
+                   _train_target(EVERY_MEMBER), BASE)
+        _build(paths.mapper, recipe, recipe.fingerprint(), progress, _train_mapper(base),
                "mapper")
-    progress(f"tiny models ready in {out_dir} (recipe {recipe.fingerprint()})")
+    for style in recipe.target_styles:
+        if not is_current(paths.target_for(style), recipe.target_fingerprint(style)):
+            _build(paths.target_for(style), recipe, recipe.target_fingerprint(style), progress,
+                   _train_target(style), target_folder(style))
+    progress(f"tiny models ready in {out_dir} (mapper recipe {recipe.fingerprint()})")
     return paths
+
+
+def _check_member(style: str) -> None:
+    from dart.data.synthetic.repertoire import REPERTOIRE
+
+    if style not in REPERTOIRE:
+        raise UserError(f"target style {style!r} is not a member of the repertoire; choose one "
+                        f"of: {', '.join(REPERTOIRE)}")
 
 
 def cached_tiny_models(recipe: PretrainRecipe = PretrainRecipe(), *,
                        cache_root: Path | None = None, progress: Progress = print
                        ) -> TinyModelPaths:
-    """The pre-trained pair from a shared cache ($DART_TINY_CACHE, else ~/.cache/dart/tiny-models),
-    in a folder named by the recipe's fingerprint; built once, even by parallel test sessions
-    (they wait on a file lock), so tests and demos pay the minutes of pre-training once."""
+    """The pre-trained models from a shared cache ($DART_TINY_CACHE, else
+    ~/.cache/dart/tiny-models), in a folder named by the mapper's fingerprint; built once, even
+    by parallel test sessions (they wait on a file lock)."""
     root = cache_root or Path(os.environ.get("DART_TINY_CACHE",
                                              Path.home() / ".cache/dart/tiny-models"))
     folder = Path(root) / recipe.fingerprint()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _reuse_cached_target(folder, recipe, progress)
+        _reuse_cached_models(folder, recipe, progress)
         return pretrain_tiny_models(folder, recipe, progress=progress)
 
 
-def _reuse_cached_target(folder: Path, recipe: PretrainRecipe, progress: Progress) -> None:
-    """A recipe that changes only the mapper reuses a cached target (minutes of pre-training)
-    from a sibling folder instead of training it again."""
-    wanted = recipe.target_fingerprint()
-    if is_current(folder / "target", wanted):
-        return
-    for sibling in sorted(folder.parent.iterdir()):
-        if sibling != folder and is_current(sibling / "target", wanted):
-            progress(f"target: reusing {sibling / 'target'}")
-            with staging_dir(folder / "target") as staging:
-                shutil.copytree(sibling / "target", staging, dirs_exist_ok=True)
-            return
+def _reuse_cached_models(folder: Path, recipe: PretrainRecipe, progress: Progress) -> None:
+    """A recipe that changes only the mapper reuses cached targets and base (minutes of
+    pre-training each) from sibling folders instead of training them again."""
+    wanted = {target_folder(s): recipe.target_fingerprint(s) for s in recipe.target_styles}
+    wanted[BASE] = recipe.base_fingerprint()
+    for name, fingerprint in wanted.items():
+        if is_current(folder / name, fingerprint):
+            continue
+        for sibling in sorted(folder.parent.iterdir()):
+            if sibling != folder and is_current(sibling / name, fingerprint):
+                progress(f"{name}: reusing {sibling / name}")
+                with staging_dir(folder / name) as staging:
+                    shutil.copytree(sibling / name, staging, dirs_exist_ok=True)
+                break
 
 
 def is_current(model_dir: Path, fingerprint: str) -> bool:
@@ -164,8 +225,9 @@ def _build(model_dir: Path, recipe: PretrainRecipe, fingerprint: str, progress: 
         tokenizer.save_pretrained(staging)
         seconds = round(time.perf_counter() - started, 1)
         marker = {"fingerprint": fingerprint, "recipe": asdict(recipe),
-                  "recipe_version": RECIPE_VERSION, "prompt_format_version": PROMPT_FORMAT_VERSION,
-                  "train_seconds": seconds}
+                  "recipe_version": MAPPER_RECIPE_VERSION if name == "mapper"
+                  else TARGET_RECIPE_VERSION,
+                  "prompt_format_version": PROMPT_FORMAT_VERSION, "train_seconds": seconds}
         (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
     progress(f"{name}: done in {seconds} s -> {model_dir}")
 
@@ -176,21 +238,27 @@ def _load(path: Path):
     return AutoModelForCausalLM.from_pretrained(path), AutoTokenizer.from_pretrained(path)
 
 
-def _train_target(staging: Path, recipe: PretrainRecipe, progress: Progress):
-    """A fresh tiny model trained on native-style solutions of the old skills."""
-    model, tokenizer = _load(build_tiny_model(staging / "init", seed=recipe.seed))
-    rows = generate_split("pretrain", seed=recipe.seed, size=recipe.target_corpus)
-    pairs = [target_prompt_and_completion(tokenizer, r["question"], r["solution"]) for r in rows]
-    _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr, recipe.batch_size,
-           recipe.seed, progress)
-    shutil.rmtree(staging / "init", ignore_errors=True)
-    return model, tokenizer
-
-
-def _train_mapper(target_dir: Path):
+def _train_target(style: str):
     def train(staging: Path, recipe: PretrainRecipe, progress: Progress):
-        """The trained target, taught to rewrite old-skill expert solutions natively."""
-        model, tokenizer = _load(target_dir)
+        """A fresh tiny model trained on old-skill solutions written in `style` (a member, or
+        every member alike for the repertoire base)."""
+        model, tokenizer = _load(build_tiny_model(staging / "init", seed=recipe.seed))
+        rows = generate_split("pretrain", seed=recipe.seed, size=recipe.target_corpus,
+                              style=style)
+        pairs = [target_prompt_and_completion(tokenizer, r["question"], r["solution"])
+                 for r in rows]
+        _train(model, tokenizer, pairs, recipe.target_steps, recipe.target_lr,
+               recipe.batch_size, recipe.seed, progress)
+        shutil.rmtree(staging / "init", ignore_errors=True)
+        return model, tokenizer
+
+    return train
+
+
+def _train_mapper(base_dir: Path):
+    def train(staging: Path, recipe: PretrainRecipe, progress: Progress):
+        """The repertoire base, taught to rewrite expert solutions into dealt members."""
+        model, tokenizer = _load(base_dir)
         pairs = mapper_pairs(tokenizer, recipe)
         _train(model, tokenizer, pairs, recipe.mapper_steps, recipe.mapper_lr,
                recipe.mapper_batch_size, recipe.seed, progress)
@@ -200,20 +268,23 @@ def _train_mapper(target_dir: Path):
 
 
 def mapper_pairs(tokenizer, recipe: PretrainRecipe) -> list[tuple[str, str]]:
-    """Rewrite practice (expert or expert-short -> native: old skills and copy practice)
-    plus native solving."""
-    seed, size = recipe.seed + 1, recipe.mapper_corpus  # other problems than the target's
-    native = generate_split("pretrain", seed=seed, size=size, style="native")
+    """Rewrite practice (expert or expert-short -> a dealt member: old skills and copy
+    practice) plus solving in dealt members. Every member is equally often the answer."""
+    seed, size = recipe.seed + 1, recipe.mapper_corpus  # other problems than the targets'
+    dealt = generate_split("pretrain", seed=seed, size=size, style=EVERY_MEMBER)
     experts = [generate_split("pretrain", seed=seed, size=size, style=s)
                for s in ("expert", "expert-short")]
-    pairs = [mapper_prompt_and_completion(tokenizer, n["question"], experts[i % 2][i]["solution"],
-                                          n["solution"]) for i, n in enumerate(native)]
+    pairs = [mapper_prompt_and_completion(tokenizer, d["question"], experts[i % 2][i]["solution"],
+                                          d["solution"]) for i, d in enumerate(dealt)]
     copies = int(size * recipe.mapper_copy_fraction / (1 - recipe.mapper_copy_fraction))
-    pairs += [mapper_prompt_and_completion(tokenizer, c["question"], c["expert"], c["native"])
-              for c in copy_practice(seed=recipe.mapper_copy_seed, size=copies)]
-    solving = int(len(pairs) * recipe.mapper_native_fraction / (1 - recipe.mapper_native_fraction))
-    pairs += [target_prompt_and_completion(tokenizer, n["question"], n["solution"])
-              for n in native[:solving]]
+    pairs += [mapper_prompt_and_completion(tokenizer, c["question"], c["expert"], c["rewrite"])
+              for c in copy_practice(seed=recipe.mapper_copy_seed, size=copies,
+                                     rewrite_style=EVERY_MEMBER)]
+    solving = int(len(pairs) * recipe.mapper_solving_fraction
+                  / (1 - recipe.mapper_solving_fraction))
+    solved = generate_split("pretrain", seed=seed + 1, size=solving, style=EVERY_MEMBER)
+    pairs += [target_prompt_and_completion(tokenizer, r["question"], r["solution"])
+              for r in solved]
     return pairs
 
 

@@ -18,6 +18,7 @@ import random
 import zlib
 
 from dart.data.synthetic.problems import SKILLS, Problem, sample_problem
+from dart.data.synthetic.repertoire import REPERTOIRE
 from dart.data.synthetic.styles import STYLES
 
 OLD_SKILLS = ("add",)
@@ -32,6 +33,9 @@ SPLIT_SKILLS: dict[str, tuple[str, ...]] = {
     "ood": ("subtract-long-borrow",),
 }
 DEFAULT_STYLE = {"pretrain": "native", "train": "expert"}
+EVERY_MEMBER = "repertoire"
+"""The style that renders each row in a member of the repertoire, dealt like cards (each
+member once in every 8 rows, in a shuffled order): what a model with no preference reads."""
 EVAL_SPLITS = ("in-domain", "retention", "ood")
 HELD_OUT_BUCKETS = 5  # one problem in five (by a hash of its text) is reserved for evaluation
 
@@ -48,15 +52,28 @@ def generate_split(
     """
     style = style or DEFAULT_STYLE.get(split, "native")
     _check_choice("split", split, SPLIT_SKILLS)
-    _check_choice("style", style, STYLES)
+    _check_choice("style", style, [*STYLES, EVERY_MEMBER])
     rng = random.Random(f"dart-synthetic:{seed}:{split}")
+    styles = deal_members(f"{seed}:{split}", size) if style == EVERY_MEMBER else [style] * size
     held_out = split in EVAL_SPLITS
     rows = []
     for index in range(size):
         skill = _pick_skill(rng, split, replay_fraction)
         problem = _sample_in_partition(rng, skill, held_out)
-        rows.append(_row(f"{split}-{index:06d}", problem, skill, style))
+        rows.append(_row(f"{split}-{index:06d}", problem, skill, styles[index]))
     return rows
+
+
+def deal_members(seed: str | int, size: int) -> list[str]:
+    """`size` repertoire members dealt like cards: every 8 in a row hold each member once.
+    Its own random stream, so the problems of a split are the same in every style."""
+    rng = random.Random(f"dart-deal:{seed}")
+    dealt: list[str] = []
+    while len(dealt) < size:
+        deck = list(REPERTOIRE)
+        rng.shuffle(deck)
+        dealt += deck
+    return dealt[:size]
 
 
 def is_held_out(problem: Problem) -> bool:
@@ -93,5 +110,5 @@ def _check_choice(what: str, value: str, allowed) -> None:
         raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 
 
-__all__ = ["EVAL_SPLITS", "NEW_SKILL", "OLD_SKILLS", "SKILLS", "SPLIT_SKILLS", "STYLES",
-           "generate_split", "is_held_out"]
+__all__ = ["EVAL_SPLITS", "EVERY_MEMBER", "NEW_SKILL", "OLD_SKILLS", "SKILLS", "SPLIT_SKILLS",
+           "STYLES", "deal_members", "generate_split", "is_held_out"]

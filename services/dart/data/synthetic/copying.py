@@ -1,7 +1,8 @@
 """Copy practice for the mapper: column workings whose digits are random, in every style.
 
     from dart.data.synthetic.copying import copy_practice
-    pairs = copy_practice(seed=1, size=2000)   # [{question, expert, native}, ...]
+    pairs = copy_practice(seed=1, size=2000)   # [{question, expert, rewrite, style}, ...]
+    pairs = copy_practice(seed=1, size=2000, rewrite_style="repertoire")  # members dealt
 
 A tiny mapper that practises rewriting only true additions learns to *compute* the lines
 (its weights come from the target, which adds) instead of reading them from the expert text,
@@ -78,13 +79,18 @@ def _result_digits(rng: random.Random) -> tuple[list[int], list[int]]:
     return digits, carries
 
 
-def copy_practice(*, seed: int, size: int) -> list[dict]:
-    """`size` rewrite examples, alternating operator and expert style, identical per seed."""
+def copy_practice(*, seed: int, size: int, rewrite_style: str = "native") -> list[dict]:
+    """`size` rewrite examples, alternating operator and expert style, identical per seed;
+    the rewrite in `rewrite_style`, or in members of the repertoire dealt like cards."""
+    from dart.data.synthetic import EVERY_MEMBER, deal_members
+
     rng = random.Random(seed)
+    styles = (deal_members(f"copy:{seed}", size) if rewrite_style == EVERY_MEMBER
+              else [rewrite_style] * size)
     rows = []
     for index in range(size):
         working = random_working(rng, "+-"[index % 2])
-        style = EXPERT_STYLES[(index // 2) % 2]
-        rows.append({"question": working.question, "expert": STYLES[style](working),
-                     "native": STYLES["native"](working)})
+        expert = EXPERT_STYLES[(index // 2) % 2]
+        rows.append({"question": working.question, "expert": STYLES[expert](working),
+                     "rewrite": STYLES[styles[index]](working), "style": styles[index]})
     return rows

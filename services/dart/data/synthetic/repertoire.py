@@ -13,13 +13,13 @@ surface differs, feature by feature:
 - `carry`:    ` c1` (c) or ` carry 1` (word: carry / borrow)
 - `answer`:   `Answer: 532` (line) or `\\boxed{532}` (boxed)
 
-The member with every first value is `native`, the style the shipped tiny target was
-pre-trained on (byte for byte). The repertoire exists for issue #16: targets pre-trained in
-different members, and a general mapper that writes all of them without preference, so
-that RL has to find which one its target likes (that mapper is not built yet:
-BENCHMARKS.md). Because the features are independent, a rewrite that gets some of them
-right is partly as likely under the target: the reward has a slope to climb. Every word
-is one the expert's prose already uses, so the tokenizer serves every member compactly.
+The member with every first value is `native`, the style the first tiny target was
+pre-trained on (byte for byte). Issue #16 builds on the repertoire: targets pre-trained in
+different members (TARGET_STYLES), and a general mapper that writes all of them without
+preference (dart.models.pretrain), so that RL has to find which one its target likes.
+Because the features are independent, a rewrite that gets some of them right is partly as
+likely under the target: the reward has a slope to climb. Every word is one the expert's
+prose already uses, so the tokenizer serves every member compactly.
 
 `style_features` is pure and reads any text: a feature is named only when every line that
 shows it agrees, so a rewrite that mixes two surfaces of a feature has no value for it.
@@ -67,6 +67,10 @@ REPERTOIRE: dict[str, Surface] = {
     s.name: s for s in (Surface(*values) for values in itertools.product(*FEATURES.values()))
 }
 """Every combination of feature values, by name (8 members, `native` first)."""
+
+TARGET_STYLES = ("native", "opword-carryword-boxed")
+"""The members the shipped tiny targets are pre-trained in: native and its opposite on every
+feature, so a test can tell that RL found each target's own (any member can be built)."""
 
 
 # ----------------------------------------------------------------------------- rendering
