@@ -158,7 +158,7 @@ def pretrain_tiny_models(out_dir: Path, recipe: PretrainRecipe = PretrainRecipe(
             _build(base, recipe, recipe.base_fingerprint(), progress,
                    _train_target(EVERY_MEMBER), BASE)
         _build(paths.mapper, recipe, recipe.fingerprint(), progress, _train_mapper(base),
-               "mapper")
+               "mapper", MAPPER_RECIPE_VERSION)
     for style in recipe.target_styles:
         if not is_current(paths.target_for(style), recipe.target_fingerprint(style)):
             _build(paths.target_for(style), recipe, recipe.target_fingerprint(style), progress,
@@ -216,7 +216,7 @@ def is_current(model_dir: Path, fingerprint: str) -> bool:
 
 
 def _build(model_dir: Path, recipe: PretrainRecipe, fingerprint: str, progress: Progress,
-           train, name: str) -> None:
+           train, name: str, version: str = TARGET_RECIPE_VERSION) -> None:
     progress(f"{name}: building ({fingerprint})")
     started = time.perf_counter()
     with staging_dir(model_dir) as staging:
@@ -225,9 +225,8 @@ def _build(model_dir: Path, recipe: PretrainRecipe, fingerprint: str, progress: 
         tokenizer.save_pretrained(staging)
         seconds = round(time.perf_counter() - started, 1)
         marker = {"fingerprint": fingerprint, "recipe": asdict(recipe),
-                  "recipe_version": MAPPER_RECIPE_VERSION if name == "mapper"
-                  else TARGET_RECIPE_VERSION,
-                  "prompt_format_version": PROMPT_FORMAT_VERSION, "train_seconds": seconds}
+                  "recipe_version": version, "prompt_format_version": PROMPT_FORMAT_VERSION,
+                  "train_seconds": seconds}
         (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
     progress(f"{name}: done in {seconds} s -> {model_dir}")
 
