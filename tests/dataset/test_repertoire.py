@@ -31,8 +31,17 @@ def test_the_repertoire_is_every_combination_of_independent_features():
 
 
 def test_native_is_the_style_the_first_target_was_trained_on_byte_for_byte():
+    assert render(Problem((347, 185), ("+",)), REPERTOIRE["native"]) == (
+        "347+185\n7+5+0=2 c1\n4+8+1=3 c1\n3+1+1=5 c0\n=532\nAnswer: 532")
+
+
+def test_results_and_answers_are_written_at_the_operands_width():
+    # A tiny mapper reads every digit at a fixed offset: it lost almost every subtraction
+    # whose result was under 100 while results were written unpadded (`=81`).
     assert render(Problem((323, 242), ("-",)), REPERTOIRE["native"]) == (
-        "323-242\n3-2-0=1 c0\n2-4-0=8 c1\n3-2-1=0 c0\n=81\nAnswer: 81")
+        "323-242\n3-2-0=1 c0\n2-4-0=8 c1\n3-2-1=0 c0\n=081\nAnswer: 081")
+    assert render(Problem((705, 705), ("-",)), REPERTOIRE["boxed"]).endswith("=000\n\\boxed{000}")
+    assert render(Problem((999, 999), ("+",)), REPERTOIRE["native"]).endswith("=1998\nAnswer: 1998")
 
 
 def test_other_members_change_only_their_features():
@@ -59,7 +68,9 @@ def test_every_member_states_the_same_numbers_and_answer(name):
     verifier = NumericVerifier()
     for base, row in zip(native, member, strict=True):
         assert numbers_in(row["solution"]) == numbers_in(base["solution"])
-        assert extract_answer(row["solution"]) == row["answer"] == base["answer"]
+        assert row["answer"] == base["answer"]
+        # the line states it at the operands' width (`Answer: 006`), the same number
+        assert verifier.equivalent(extract_answer(row["solution"]), row["answer"])
         assert verifier.is_correct(row["solution"], row["answer"])
 
 

@@ -105,6 +105,9 @@ def test_numbers_kept_is_the_share_of_the_rewrites_numbers_restated_in_order():
     assert c.numbers_kept("3+2=5\n5+2=7\nAnswer: 31", expert) == pytest.approx(5 / 7)
     assert c.numbers_kept("5-2=3\n3-2=1\nAnswer: 31", expert) < 1.0  # order matters
     assert c.numbers_kept("Answer: thirty-one", expert) == 1.0  # dropping is the length check's
+    # A fixed-width result line restates the expert's number; a different number does not.
+    assert c.numbers_kept("5-2=3\n=031", expert) == c.numbers_kept("5-2=3\n=31", expert) == 1.0
+    assert c.numbers_kept("=0.5\nAnswer: 310", expert) == 0.0
 
 
 def test_invented_working_with_the_gold_answer_copied_is_caught_when_numbers_are_checked():

@@ -397,11 +397,11 @@ class Learn(SpecModel):
     """Publish mapper weights to the generator every N steps."""
     checkpoint_every: Annotated[int, Field(ge=1)] = 50
     """Write a resumable checkpoint every M steps."""
-    max_staleness: Annotated[int, Field(ge=0, le=4)] = 0
-    """How many published weights versions a rollout may lag behind the learner. 0 (the
-    default until the overlapped loop learns as well as this one on the science test,
-    BENCHMARKS.md): the synchronous loop (sample, score, update, one after the other).
-    N >= 1: the generator samples the next N steps' rollouts while the learner updates,
+    max_staleness: Annotated[int, Field(ge=0, le=4)] = 1
+    """How many published weights versions a rollout may lag behind the learner. 0: the
+    synchronous loop (sample, score, update, one after the other). N >= 1 (default 1, which
+    learns each shipped target's style on the science test, BENCHMARKS.md): the generator
+    samples the next N steps' rollouts while the learner updates,
     with the weights it has; the loss corrects for the lag with a clipped importance ratio
     against the generator's log-probs, and a rollout older than N versions is resampled,
     never trained on. A checkpoint step also publishes and discards the rollouts in

@@ -25,11 +25,10 @@ GATES: dict[str, float] = {
     "target_style_margin_nats": 1.0,
     "target_member_margin_nats": 0.3,
     "mapper_answers_kept_old_skill": 0.9,
-    "mapper_answers_kept_new_skill": 0.5,
-    # The general mapper copies a subtraction's column lines but misreads ~1 result line in 3
-    # (=47 for 72: BENCHMARKS.md); the reward's answer gate must teach the rest (0.9 was the
-    # native-style rewriter's gate, which started at the oracle).
-    "mapper_sampled_answers_kept": 0.7,
+    "mapper_answers_kept_new_skill": 0.75,
+    # Sampled at T=1 the general mapper recomposes some subtraction result lines wrongly
+    # (=122 for 128: BENCHMARKS.md); the reward's answer gate teaches the rest.
+    "mapper_sampled_answers_kept": 0.85,
     "mapper_sampled_in_repertoire": 0.9,
     "mapper_style_balance": 0.5,
 }

@@ -49,7 +49,7 @@ from dart.prompts import (
 
 MARKER = "dart-pretrain.json"
 TARGET_RECIPE_VERSION = "tiny-pretrain-v3"  # bump when a target's task or training changes
-MAPPER_RECIPE_VERSION = "tiny-pretrain-v4"  # v4: the general rewriter on the repertoire base
+MAPPER_RECIPE_VERSION = "tiny-pretrain-v5"  # v5: result and answer lines at fixed width
 BASE = "repertoire-base"
 Progress = Callable[[str], None]
 
@@ -74,13 +74,13 @@ class PretrainRecipe:
     """The members the targets are pre-trained in (any member works)."""
     mapper_corpus: int = 4_000
     """Old-skill problems rendered expert -> a dealt member for the mapper's rewriting practice."""
-    mapper_steps: int = 1_200
-    """Copying the new skill's digits comes last: the native-style mapper kept 68% of its
-    sampled subtraction answers at 800 steps and 99% at 1,200. The general one, writing 8
-    members, keeps 60-70% at 1,200 and at 2,000 (it misreads result lines; 85% copy practice
-    did not help), and every old-skill answer; but GRPO moved the 2,000-step mapper's style
-    share not at all in 15 steps where the 1,200-step one's rose from 0.14 to 0.5
-    (BENCHMARKS.md)."""
+    mapper_steps: int = 2_000
+    """Copying the new skill's digits comes last. With results written unpadded the general
+    mapper lost almost every subtraction whose result is under 100 (a digit read at the
+    wrong offset), at 1,200 steps and at 2,000; with fixed-width lines (v5) it keeps 0.83 of
+    them greedy at 2,000 steps and at 3,000, while 1,200-1,600 steps left it mid-way (the
+    column lines of the prose half-learnt: old-skill answers 0.08-0.10). The draw matters too:
+    copy seed 8 at 2,000 steps kept 0.04 / 0.40 (BENCHMARKS.md)."""
     mapper_batch_size: int = 16
     """Smaller than the target's: a rewrite example is ~4x longer (expert text in the prompt)."""
     mapper_lr: float = 2e-3

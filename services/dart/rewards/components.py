@@ -84,8 +84,10 @@ def is_verbatim_copy(rewrite: str, expert: str) -> bool:
 
 
 def numbers_in(text: str) -> list[str]:
-    """The numbers a text states, in order (digit runs, with an optional decimal part)."""
-    return _NUMBER.findall(text)
+    """The numbers a text states, in order (digit runs, with an optional decimal part), with
+    leading zeros dropped: `060` (a fixed-width result line) states the expert's `60`."""
+    return [number.lstrip("0") or "0" if "." not in number else number
+            for number in _NUMBER.findall(text)]
 
 
 def numbers_kept(rewrite: str, expert: str) -> float:

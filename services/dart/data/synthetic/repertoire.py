@@ -31,7 +31,7 @@ import itertools
 import re
 from dataclasses import dataclass, fields
 
-from dart.data.synthetic.problems import Problem, Step
+from dart.data.synthetic.problems import WIDTH, Problem, Step
 
 OPERATOR_WORDS = {"+": "plus", "-": "minus"}
 CARRY_WORDS = {"+": "carry", "-": "borrow"}
@@ -88,7 +88,7 @@ def _step(step: Step, surface: Surface) -> str:
     for c in step.columns:
         lines.append(f"{c.top}{op}{c.bottom}{op}{c.carry_in}={c.digit}"
                      f"{_carry(step.op, c.carry_out, surface)}")
-    lines.append(f"={step.result}")
+    lines.append(f"={step.result:0{WIDTH}d}")
     return "\n".join(lines)
 
 
@@ -97,7 +97,8 @@ def _carry(op: str, carry_out: int, surface: Surface) -> str:
 
 
 def _answer(answer: int, surface: Surface) -> str:
-    return f"Answer: {answer}" if surface.answer == "line" else f"\\boxed{{{answer}}}"
+    padded = f"{answer:0{WIDTH}d}"
+    return f"Answer: {padded}" if surface.answer == "line" else f"\\boxed{{{padded}}}"
 
 
 # ----------------------------------------------------------------------------- naming
