@@ -85,6 +85,12 @@ def test_foreign_and_mixed_texts_have_no_member():
     mixed = "\n".join(native.splitlines()[:2] + worded.splitlines()[2:])
     assert style_features(mixed) == {"operator": None, "carry": "c", "answer": "line"}
     assert style_of(mixed) is None
+    # a subtraction written as additions (what GRPO found against an adding target) is in no
+    # member, though every line has a member's shape
+    cheat = "756-520\n6-0-0=6 c0\n5+2+0=3 c0\n7+5+0=2 c0\n=236\nAnswer: 236"
+    assert style_features(cheat) == {"operator": None, "carry": None, "answer": "line"}
+    assert style_features(cheat.replace(" c0", " carry 0").replace("+", "-")) == {
+        "operator": None, "carry": None, "answer": "line"}  # carry words belong to addition
 
 
 def test_style_share_counts_whole_members_and_each_feature():

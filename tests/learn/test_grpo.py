@@ -113,7 +113,7 @@ def rewarded(completion: list[int], total: float, served: list[float] = ()) -> R
     reward = RewardBreakdown(total=total, alignment=total, min_token=0, answer_changed=0,
                              missing_answer=0, numbers_changed=0, length=0, repetition=0, copy=0,
                              answer_preserved=True, length_ratio=1.0, repeated_fraction=0.0,
-                             numbers_kept=1.0)
+                             numbers_kept=1.0, operations_kept=1.0, operations_changed=0)
     return Rollout("a", [0], completion, "", reward, "base", list(served))
 
 

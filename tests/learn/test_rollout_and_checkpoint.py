@@ -15,7 +15,7 @@ from dart.rewards import RewardBreakdown
 NO_REWARD = RewardBreakdown(total=0, alignment=0, min_token=0, answer_changed=0, missing_answer=0,
                             numbers_changed=0, length=0, repetition=0, copy=0,
                             answer_preserved=True, length_ratio=1.0, repeated_fraction=0.0,
-                            numbers_kept=1.0)
+                            numbers_kept=1.0, operations_kept=1.0, operations_changed=0)
 
 
 def rollout(prompt, completion):

@@ -153,3 +153,27 @@ def test_gate_off_keeps_alignment_of_a_penalised_rewrite():
     assert ungated.alignment == pytest.approx(1.9)
     assert gated.alignment == Reward().clip.low
     assert ungated.total == pytest.approx(1.9 - 2.0)
+
+
+def test_the_same_numbers_under_another_operator_are_caught_when_operations_are_checked():
+    """What GRPO found against a target that only ever added (the quickstart, 2026-12-02):
+    a subtraction's digits under `+`, the answer and every number kept."""
+    expert = ("We need to compute 756 - 520. In the ones place, 6 minus 0 minus the borrow 0 "
+              "gives digit 6, and we borrow 0. So 756 - 520 = 236. \\boxed{236}")
+    honest_text = "756-520\n6-0-0=6 c0\n=236\nAnswer: 236"
+    cheat_text = "756-520\n6-0+0=6 c0\n=236\nAnswer: 236"
+    checked = Reward.model_validate({"penalties": {"numbers": {"minKept": 0.9},
+                                                   "operations": {"minKept": 1.0}}})
+    assert c.operations_in(expert) == ["-", "-", "-", "-"]  # words and signs alike
+    assert c.operations_kept("756 minus 520\n6 minus 0 minus 0=6", expert) == 1.0
+    assert c.operations_kept(cheat_text, expert) == pytest.approx(2 / 3)
+    assert c.operations_kept("working left-to-right: 3 \u00d7 4", expert) == 0.0  # no hyphens
+
+    def score(text, config):
+        item = ScoredRewrite(text, [-0.1] * 16, expert, EXPERT_LOGPROBS)
+        return score_rewrite(config, item, check_answer(CHECKER, text, "236"))
+
+    assert score(cheat_text, DEFAULT).total == score(honest_text, DEFAULT).total  # the hole
+    cheat, honest = score(cheat_text, checked), score(honest_text, checked)
+    assert cheat.numbers_changed == 0 and cheat.operations_changed > 0
+    assert honest.operations_changed == 0 and cheat.total < honest.total

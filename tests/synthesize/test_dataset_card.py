@@ -29,7 +29,7 @@ def reward(total: float, preserved: bool = True) -> RewardBreakdown:
                            answer_changed=0 if preserved else 2, missing_answer=0,
                            numbers_changed=0, length=0, repetition=0, copy=0,
                            answer_preserved=preserved, length_ratio=1.0, repeated_fraction=0.0,
-                           numbers_kept=1.0)
+                           numbers_kept=1.0, operations_kept=1.0, operations_changed=0)
 
 
 def shard_rows() -> list[dict]:

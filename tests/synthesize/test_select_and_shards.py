@@ -16,7 +16,7 @@ def reward(total, preserved=True, length=0.0):
                            answer_changed=0 if preserved else 2, missing_answer=0,
                            numbers_changed=0, length=length, repetition=0, copy=0,
                            answer_preserved=preserved, length_ratio=1.0, repeated_fraction=0.0,
-                           numbers_kept=1.0)
+                           numbers_kept=1.0, operations_kept=1.0, operations_changed=0)
 
 
 def test_best_passing_rewrite_wins_even_over_a_higher_scoring_cheat():

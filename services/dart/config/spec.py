@@ -311,6 +311,19 @@ class NumbersPenalty(SpecModel):
     passes the answer check, and is caught here."""
 
 
+class OperationsPenalty(SpecModel):
+    """Penalty for a rewrite whose working uses an operation the expert solution never does."""
+
+    min_kept: Probability = 0.0
+    """Least fraction of the rewrite's operators (`+ - * /` between numbers, or plus / minus /
+    times) whose operation the expert also performs. Off (0) by default: prose may say
+    "times" for repetition. The bundled task turns it on (1.0): GRPO against a target that
+    only ever added taught a mapper to write a subtraction's columns as `5+2+0=3` (the same
+    numbers and answer, false arithmetic), which the numbers check passes."""
+    penalty: Annotated[float, Field(ge=0.0)] = 2.0
+    """Subtracted when fewer are kept."""
+
+
 class CopyPenalty(SpecModel):
     """Penalty for returning the expert solution verbatim."""
 
@@ -334,6 +347,8 @@ class Penalties(SpecModel):
     """Subtracted when the rewrite has no parseable final answer."""
     numbers: NumbersPenalty = NumbersPenalty()
     """Changed-working check: numbers the expert solution never stated."""
+    operations: OperationsPenalty = OperationsPenalty()
+    """Changed-working check: operations the expert solution never performs."""
     length: LengthBand = LengthBand()
     """Length band relative to the expert solution."""
     repetition: RepetitionPenalty = RepetitionPenalty()

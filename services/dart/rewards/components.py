@@ -4,8 +4,8 @@ The reward for a rewrite r of an expert solution e (both answers to question q) 
 
     alignment_weight * clip(mean log p_T(r | q) - mean log p_T(e | q))        # nats/token
   + min_token_weight * clip(min  log p_T(r | q) - min  log p_T(e | q))
-  - penalties (answer changed, no answer, numbers the expert never stated, length outside
-    band, repetition, verbatim copy)
+  - penalties (answer changed, no answer, numbers the expert never stated, operations it
+    never performs, length outside band, repetition, verbatim copy)
 
 where p_T is the frozen target. The mean/min pair follows RLT (reward = student
 log-likelihood of the teacher's explanation, mean and min token terms); the answer gate follows
@@ -19,6 +19,9 @@ from collections.abc import Sequence
 
 _WORD = re.compile(r"\S+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# An arithmetic operator between two numbers (`6-0`, `3 * 4`), or one spelled out.
+_OPERATION = re.compile(r"\d\s*([-+*/\u00d7\u00f7])(?=\s*\d)|\b(plus|minus|times)\b")
+_SAME_OPERATION = {"plus": "+", "minus": "-", "times": "*", "\u00d7": "*", "\u00f7": "/"}
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -103,6 +106,25 @@ def numbers_kept(rewrite: str, expert: str) -> float:
     if not mine:
         return 1.0
     return _lcs_length(mine, theirs) / len(mine)
+
+
+def operations_in(text: str) -> list[str]:
+    """The arithmetic operations a text writes, in order, as `+ - * /` (words and signs alike)."""
+    return [_SAME_OPERATION.get(sign or word, sign or word)
+            for sign, word in _OPERATION.findall(text)]
+
+
+def operations_kept(rewrite: str, expert: str) -> float:
+    """Fraction of the rewrite's operators whose operation the expert solution also performs.
+
+    The cheat the numbers check cannot see: the same digits in the same order under another
+    operator (`5+2+0=3` for a subtraction's column), which a target that only ever added finds
+    likely. A rewrite with no operators keeps everything it states.
+    """
+    mine, theirs = operations_in(rewrite), set(operations_in(expert))
+    if not mine:
+        return 1.0
+    return sum(op in theirs for op in mine) / len(mine)
 
 
 def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:

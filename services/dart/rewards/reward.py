@@ -63,8 +63,8 @@ class ScoredRewrite:
     expert_logprobs: Sequence[float]
 
 
-PENALTY_NAMES = ("answer_changed", "missing_answer", "numbers_changed", "length", "repetition",
-                 "copy")
+PENALTY_NAMES = ("answer_changed", "missing_answer", "numbers_changed", "operations_changed",
+                 "length", "repetition", "copy")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class RewardBreakdown:
     answer_changed: float
     missing_answer: float
     numbers_changed: float
+    operations_changed: float
     length: float
     repetition: float
     copy: float
@@ -84,6 +85,7 @@ class RewardBreakdown:
     length_ratio: float
     repeated_fraction: float
     numbers_kept: float
+    operations_kept: float
 
     def as_dict(self) -> dict[str, float | bool]:
         return asdict(self)
@@ -97,7 +99,8 @@ def score_rewrite(config: Reward, item: ScoredRewrite, answer: AnswerCheck) -> R
     ratio = c.length_ratio(len(item.rewrite_logprobs), len(item.expert_logprobs))
     repeated = c.repeated_ngram_fraction(item.rewrite, config.penalties.repetition.ngram)
     kept = c.numbers_kept(item.rewrite, item.expert)
-    penalties = _penalties(config, item, answer, Measured(ratio, repeated, kept))
+    operations = c.operations_kept(item.rewrite, item.expert)
+    penalties = _penalties(config, item, answer, Measured(ratio, repeated, kept, operations))
     if config.penalties.gate_alignment and any(penalties.values()):
         alignment, min_token = low, low  # hard gate: likelihood cannot pay for a cheat
     total = config.alignment_weight * alignment + config.min_token_weight * min_token
@@ -105,7 +108,7 @@ def score_rewrite(config: Reward, item: ScoredRewrite, answer: AnswerCheck) -> R
     return RewardBreakdown(
         total=total, alignment=alignment, min_token=min_token, **penalties,
         answer_preserved=answer.matches, length_ratio=ratio, repeated_fraction=repeated,
-        numbers_kept=kept,
+        numbers_kept=kept, operations_kept=operations,
     )
 
 
@@ -116,6 +119,7 @@ class Measured:
     length_ratio: float
     repeated_fraction: float
     numbers_kept: float
+    operations_kept: float
 
 
 def _penalties(
@@ -129,6 +133,8 @@ def _penalties(
         "answer_changed": p.answer_changed if answer.found and not answer.matches else 0.0,
         "missing_answer": p.missing_answer if not answer.found else 0.0,
         "numbers_changed": p.numbers.penalty if m.numbers_kept < p.numbers.min_kept else 0.0,
+        "operations_changed": p.operations.penalty
+        if m.operations_kept < p.operations.min_kept else 0.0,
         "length": band.penalty
         if c.outside_length_band(m.length_ratio, band.min_ratio, band.max_ratio) else 0.0,
         "repetition": p.repetition.penalty

@@ -110,9 +110,15 @@ _ANSWER = re.compile(r"^(?:(?P<line>Answer: -?\d+)|(?P<boxed>\\boxed\{-?\d+\}))$
                      re.MULTILINE)
 
 
+_HEAD = re.compile(r"^\d+(?P<op>[+-]| plus | minus )\d+$", re.MULTILINE)
+_CARRY_OPERATION = {" carry ": "+", " borrow ": "-"}
+
+
 def style_features(text: str) -> dict[str, str | None]:
     """The value of every feature `text` shows consistently; None where it shows none or
-    more than one (a mixed or foreign surface)."""
+    more than one (a mixed or foreign surface). A column line under another operation than
+    its step's first line (`5+2+0=3` under `756-520`) is foreign: it names no operator and
+    no carry, so a rewrite that turns a subtraction into additions is in no member."""
     columns = list(_COLUMN.finditer(text))
     answers = list(_ANSWER.finditer(text))
     seen = {
@@ -121,7 +127,24 @@ def style_features(text: str) -> dict[str, str | None]:
                   for m in columns},
         "answer": {"line" if m["line"] else "boxed" for m in answers},
     }
+    heads = list(_HEAD.finditer(text))
+    if not all(_under_its_operation(m, heads) for m in columns):
+        seen["operator"] = seen["carry"] = set()
     return {name: values.pop() if len(values) == 1 else None for name, values in seen.items()}
+
+
+def _operation(op: str) -> str:
+    return op.strip().replace("plus", "+").replace("minus", "-")
+
+
+def _under_its_operation(column: re.Match, heads: list[re.Match]) -> bool:
+    """The column's operator (and carry word, if any) are its step's: the last head above."""
+    head = next((h for h in reversed(heads) if h.start() < column.start()), None)
+    if head is None:
+        return False
+    operation = _operation(head["op"])
+    carry_word = _CARRY_OPERATION.get(column["carry"][:-1], operation)
+    return _operation(column["op"]) == operation == carry_word
 
 
 def style_of(text: str) -> str | None:
