@@ -68,7 +68,7 @@ def test_the_mapper_learns_to_write_its_targets_member(history):
           f"{first:.2f}, last {last:.2f}; per step "
           + " ".join(f"{share(e):.2f}" for e in entries))
     assert first <= 0.25  # near chance (1/8): the starting point does not know the target
-    assert last >= 0.5  # measured 0.97 (native target), 0.65 (the other); the goal is 0.9
+    assert last >= 0.5  # measured 0.96 (native target), 0.89 (the other); the goal is 0.9
     for feature in FEATURES:  # each feature is found, not only the style as a whole
         values = [mean(window, lambda e, f=feature: e["style_features"][f])
                   for window in (entries[:WINDOW], entries[-WINDOW:])]
@@ -77,7 +77,7 @@ def test_the_mapper_learns_to_write_its_targets_member(history):
 
 def test_the_answers_are_not_traded_for_the_style(history):
     """The answer gate holds: the rewrites keep as many answers at the end as at the start
-    (measured 0.93 -> 0.98 on the native target, 0.95 -> 0.91 on the other; the issue's goal
+    (measured 0.93 -> 0.97 on the native target, 0.95 -> 0.91 on the other; the issue's goal
     is 0.95)."""
     style, entries = history
     alignment = lambda e: e["components"]["alignment"]  # noqa: E731

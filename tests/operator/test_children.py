@@ -111,7 +111,7 @@ def test_servers_run_the_serve_command_with_probes_on_the_node_pool():
     main = pod["containers"][0]
     assert main["command"] == ["dart", "serve", "generator", "--model",
                                "hf://Qwen/Qwen2.5-1.5B-Instruct@main", "--port", "50051",
-                               "--metrics-port", "9090", "--adapter-slots", "1"]
+                               "--metrics-port", "9090", "--adapter-slots", "2"]  # staleness 1
     assert main["startupProbe"]["grpc"] == {"port": 50051}
     assert main["startupProbe"]["failureThreshold"] * 10 >= 1800
     assert main["readinessProbe"]["grpc"] == {"port": 50051}
