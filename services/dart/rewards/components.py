@@ -89,7 +89,7 @@ def is_verbatim_copy(rewrite: str, expert: str) -> bool:
 def numbers_in(text: str) -> list[str]:
     """The numbers a text states, in order (digit runs, with an optional decimal part), with
     leading zeros dropped: `060` (a fixed-width result line) states the expert's `60`."""
-    return [number.lstrip("0") or "0" if "." not in number else number
+    return [number if "." in number else (number.lstrip("0") or "0")
             for number in _NUMBER.findall(text)]
 
 

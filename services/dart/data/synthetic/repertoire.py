@@ -111,7 +111,7 @@ _ANSWER = re.compile(r"^(?:(?P<line>Answer: -?\d+)|(?P<boxed>\\boxed\{-?\d+\}))$
 
 
 _HEAD = re.compile(r"^\d+(?P<op>[+-]| plus | minus )\d+$", re.MULTILINE)
-_CARRY_OPERATION = {" carry ": "+", " borrow ": "-"}
+_OPERATION_OF_WORD = {word: op for op, word in (*OPERATOR_WORDS.items(), *CARRY_WORDS.items())}
 
 
 def style_features(text: str) -> dict[str, str | None]:
@@ -134,7 +134,8 @@ def style_features(text: str) -> dict[str, str | None]:
 
 
 def _operation(op: str) -> str:
-    return op.strip().replace("plus", "+").replace("minus", "-")
+    """`+` or `-` for an operator as a column writes it (`-`, ` minus `)."""
+    return _OPERATION_OF_WORD.get(op.strip(), op.strip())
 
 
 def _under_its_operation(column: re.Match, heads: list[re.Match]) -> bool:
@@ -143,8 +144,9 @@ def _under_its_operation(column: re.Match, heads: list[re.Match]) -> bool:
     if head is None:
         return False
     operation = _operation(head["op"])
-    carry_word = _CARRY_OPERATION.get(column["carry"][:-1], operation)
-    return _operation(column["op"]) == operation == carry_word
+    # ` borrow 1` names an operation; ` c1` names none and goes with any
+    carry = _OPERATION_OF_WORD.get(column["carry"].split()[0], operation)
+    return _operation(column["op"]) == operation == carry
 
 
 def style_of(text: str) -> str | None:
