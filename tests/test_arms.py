@@ -42,3 +42,43 @@ def test_no_penalties_and_grape_reward_without_penalties_no_rl_as_dart():
         assert not ablation_spec(spec, arm).learn.reward.penalties.enabled
         assert ablation_spec(spec, arm).learn.reward.clip == spec.learn.reward.clip
     assert ablation_spec(spec, "no-rl") is spec
+
+
+def test_grape_at_k_samples_k_untrained_candidates_per_demonstration():
+    spec = spec_with(arms=[], ablations=["grape-k2", "grape-k16"])
+    units = {unit.name: unit for unit in plan(spec)}
+    assert units["synth-grape-k2"].untrained and units["synth-grape-k2"].rule == "grape"
+    assert units["sft-grape-k16-0"].needs == ("synth-grape-k16",)
+    assert ablation_spec(spec, "grape-k2").synthesize.samples_per_item == 2
+    assert ablation_spec(spec, "grape-k16").synthesize.samples_per_item == 16
+    assert not ablation_spec(spec, "grape-k16").learn.reward.penalties.enabled
+    # plain grape keeps the run's own samplesPerItem
+    assert (ablation_spec(spec, "grape").synthesize.samples_per_item
+            == spec.synthesize.samples_per_item)
+
+
+def test_grape_k_is_bounded_by_what_one_generator_request_may_ask():
+    import pytest
+    import yaml
+
+    from dart.config.limits import MAX_SAMPLES_PER_PROMPT
+    from dart.config.load import SpecError, parse_dartrun
+
+    def parsed(ablation):
+        doc = yaml.safe_load(QUICKSTART.read_text())
+        doc["spec"]["compare"]["ablations"] = [ablation]
+        return parse_dartrun(doc)
+
+    assert parsed(f"grape-k{MAX_SAMPLES_PER_PROMPT}").spec.compare.ablations
+    for bad in (f"grape-k{MAX_SAMPLES_PER_PROMPT + 1}", "grape-k0", "grape-8"):
+        with pytest.raises(SpecError, match=f"grape-kN with N from 1 to {MAX_SAMPLES_PER_PROMPT}"):
+            parsed(bad)
+
+
+def test_every_child_name_of_the_longest_plan_fits_a_dns_label():
+    from dart.config.spec import MAX_RUN_NAME
+
+    spec = spec_with(arms=["sft-original", "direct-rl", "sft-oracle"],
+                     ablations=["no-penalties", "no-rl", "grape", "grape-k16"])
+    spec = spec.model_copy(update={"evaluate": spec.evaluate.model_copy(update={"seeds": 8})})
+    assert max(MAX_RUN_NAME + 1 + len(unit.name) for unit in plan(spec)) <= 63

@@ -2,7 +2,7 @@
 
     learn -> synthesize                       the `dart` arm's data
     learn-no-penalties -> synth-no-penalties  an ablation that learns again
-    synth-no-rl, synth-grape                  ablations that rewrite with the untrained mapper
+    synth-no-rl, synth-grape, synth-grape-kN  ablations that rewrite with the untrained mapper
     direct-rl                                 GRPO on the target itself
     sft-<arm>-<seed>                          one per SFT arm and evaluation seed
     evaluate -> report                        every model on every set, then report/
@@ -20,12 +20,9 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dart.arms import ADAPTED_ARMS, DART, DIRECT_RL, sft_arms
+from dart.arms import DART, DIRECT_RL, is_adapted, sft_arms, untrained_rule
 from dart.artifacts.layout import Artifacts
 from dart.config.spec import DartRunSpec
-
-UNTRAINED_RULES = {"no-rl": "gated", "grape": "grape"}
-"""Ablations that rewrite with the untrained mapper, and the rule that picks a rewrite."""
 
 _ROOT = Path(".")  # layout paths relative to the artifacts folder
 _MODEL_INPUTS = ("models", "dataset", "verifier")
@@ -84,10 +81,11 @@ def data_units(arm: str, spec: DartRunSpec) -> list[Unit]:
     layout = Artifacts(_ROOT)
     learn_name = "learn" if arm == DART else f"learn-{arm}"
     synth_name = "synthesize" if arm == DART else f"synth-{arm}"
+    rule = untrained_rule(arm)
     synth = Unit(synth_name, "synthesize", arm, writes=(str(layout.synthesize(arm).root),),
-                 servers="untrained" if arm in UNTRAINED_RULES else "mapper",
-                 shards=spec.synthesize.shards, rule=UNTRAINED_RULES.get(arm, "gated"))
-    if arm in UNTRAINED_RULES:
+                 servers="mapper" if rule is None else "untrained",
+                 shards=spec.synthesize.shards, rule=rule or "gated")
+    if rule is not None:
         return [synth]
     learn = Unit(learn_name, "learn", arm, writes=(str(layout.learn(arm).root),),
                  servers="mapper")
@@ -98,7 +96,7 @@ def sft_units(spec: DartRunSpec, data: dict[str, str]) -> list[Unit]:
     """One SFT run per arm and evaluation seed; adapted arms wait for their data."""
     layout = Artifacts(_ROOT)
     return [Unit(_sft_name(arm, seed), "sft", arm, seed,
-                 needs=(data[arm],) if arm in ADAPTED_ARMS else (),
+                 needs=(data[arm],) if is_adapted(arm) else (),
                  writes=(str(layout.sft(arm, seed).root),))
             for arm in sft_arms(spec) for seed in range(spec.evaluate.seeds)]
 

@@ -8,7 +8,7 @@ from oracle_gap_check import check_oracle_gap_in_report
 
 from dart.report.markdown import write_report
 from dart.report.oracle_gap import gap_fraction, oracle_gap
-from dart.report.sections import matched_compute, verdict
+from dart.report.sections import at_mapper_tokens, matched_compute, verdict
 
 
 def scores(*accuracies, n=200):
@@ -158,3 +158,27 @@ def test_terminal_summary_states_the_table_and_the_verdicts(tmp_path):
     assert "ood: DART is behind plain SFT by -0.075" in text
     assert "oracle gap: undefined, sft-oracle is not ahead" in text
     assert text.rstrip().endswith(f"report: {tmp_path / 'report.md'}")
+
+
+def test_dart_is_read_against_grape_at_equal_or_more_mapper_tokens():
+    models = {"dart": {"in-domain": scores(0.6, 0.5)},
+              "no-rl": {"in-domain": scores(0.3, 0.3)},
+              "grape-k2": {"in-domain": scores(0.4, 0.3)},
+              "grape-k16": {"in-domain": scores(0.55, 0.5)}}
+    spent = {"dart": costs(1e9, 300), "no-rl": costs(1e9, 100),
+             "grape-k2": costs(1e9, 200), "grape-k16": costs(1e9, 1600)}
+    lines = at_mapper_tokens(models, spent)
+    rows = [line.split(" | ")[0].strip("| ") for line in lines if line.startswith("| ")][1:]
+    assert rows == ["no-rl", "grape-k2", "dart", "grape-k16"]  # by mapper tokens
+    [rival] = [line for line in lines if line.startswith("- ")]
+    # only grape-k16 spent as many tokens as dart; 0.55 vs 0.525 is inside twice the spread
+    assert "**grape-k16** (5.33x" in rival
+    assert "in-domain within twice the seed spread (+0.025" in rival
+
+
+def test_without_a_rival_at_dart_s_tokens_the_report_says_what_to_add():
+    models = {"dart": {"in-domain": scores(0.6, 0.5)}, "grape-k2": {"in-domain": scores(0.1)}}
+    lines = at_mapper_tokens(models, {"dart": costs(1e9, 300), "grape-k2": costs(1e9, 50)})
+    assert "add grape-kN with a larger N" in lines[-1]
+    assert at_mapper_tokens({"dart": models["dart"]}, {"dart": costs(1e9, 300)})[0].startswith(
+        "Not measured")

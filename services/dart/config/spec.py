@@ -42,6 +42,9 @@ a letter (a DNS-1123 name such as `1run` is stored by the API server, then its S
 MAX_RUN_NAME = 40
 """Children are named `<run>-<unit>`, and those names stay within 63 characters."""
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
+ABLATION_PATTERN = r"^(no-penalties|no-rl|grape(-k([1-9]|1[0-6]))?)$"
+"""`grape-kN`: GRAPE with N untrained candidates per demonstration (at most
+MAX_SAMPLES_PER_PROMPT, what one generator request may ask for)."""
 
 # What each pattern means, in words, for error messages.
 PATTERN_MEANINGS = {
@@ -58,6 +61,8 @@ PATTERN_MEANINGS = {
     RUN_NAME_PATTERN: "expected a run name: lowercase letters, digits and '-', starting with "
     "a letter (its Services are named after it) and ending with a letter or digit",
     QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
+    ABLATION_PATTERN: "expected no-penalties, no-rl, grape, or grape-kN with N from 1 to "
+    f"{MAX_SAMPLES_PER_PROMPT} (GRAPE with N untrained candidates)",
 }
 
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL_PATTERN, max_length=63)]
@@ -518,7 +523,7 @@ class Evaluate(SpecModel):
 
 
 ComparisonArm = Literal["sft-original", "direct-rl", "sft-oracle"]
-Ablation = Literal["no-penalties", "no-rl", "grape"]
+Ablation = Annotated[str, Field(pattern=ABLATION_PATTERN)]
 
 
 class Compare(SpecModel):
@@ -531,10 +536,13 @@ class Compare(SpecModel):
     itself with the verifier's correctness reward, learn.steps x batchSize x groupSize
     rollouts like the mapper. `sft-oracle` (synthetic task only): SFT on the same problems
     written in the target's native style, the upper bound of any rewriting."""
-    ablations: Annotated[list[Ablation], Field(max_length=3)] = []
+    ablations: Annotated[list[Ablation], Field(max_length=8)] = []
     """`no-rl`: synthesize with the untrained mapper. `grape`: keep the most target-likely of
-    the original and k untrained rewrites that keep the answer. `no-penalties`: learn again
-    with every anti-cheating penalty off, then synthesize and SFT (shows reward hacking)."""
+    the original and k untrained rewrites that keep the answer, k = synthesize.samplesPerItem;
+    `grape-kN` (e.g. grape-k2, grape-k8, grape-k16): the same with k = N, so best-of-N can be
+    compared with DART at several sample budgets (the report puts each arm beside the tokens
+    its mapper generated). `no-penalties`: learn again with every anti-cheating penalty off,
+    then synthesize and SFT (shows reward hacking)."""
 
     cel_rules = (
         CelRule(

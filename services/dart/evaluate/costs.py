@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from dart.arms import ADAPTED_ARMS, DIRECT_RL
+from dart.arms import DIRECT_RL, is_adapted
 from dart.artifacts import Artifacts, LearnPaths, read_json_or, read_jsonl
 from dart.config.model_uri import TARGET_FIELD, model_folder, target_source
 from dart.config.spec import DartRunSpec
@@ -54,7 +54,7 @@ def _sft_totals(layout: Artifacts, arm: str) -> tuple[float, int]:
 def arm_costs(spec: DartRunSpec, artifacts: Path, arm: str) -> dict:
     layout = Artifacts(artifacts)
     (learn_s, rl_tokens), (synth_s, synth_tokens) = (0.0, 0), (0.0, 0)
-    if arm in ADAPTED_ARMS:
+    if is_adapted(arm):
         learn_s, rl_tokens = learn_totals(layout.learn(arm))
         synth_s, synth_tokens = synthesize_totals(layout, arm)
     elif arm == DIRECT_RL:

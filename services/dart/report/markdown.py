@@ -18,6 +18,7 @@ from dart.report.plots import (
     style_share_curve,
 )
 from dart.report.sections import (
+    at_mapper_tokens,
     costs_table,
     matched_compute,
     oracle_gap_lines,
@@ -52,7 +53,9 @@ def comparison(results: dict, figures: Path) -> list[str]:
               "## DART vs direct-rl", "",
               *matched_compute(models, costs, results.get("curves"))]
     if costs:
-        lines += ["", "## Costs per arm", "", *costs_table(costs)]
+        lines += ["", "## Costs per arm", "", *costs_table(costs),
+                  "", "## DART against its ablations at the mapper's tokens", "",
+                  *at_mapper_tokens(models, costs)]
     if results.get("curves"):
         curves = accuracy_curves(results["curves"], figures / "curves.png")
         lines += ["", "## Accuracy against steps and tokens (first seed)", "",

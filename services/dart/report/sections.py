@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dart.arms import DART, is_adapted
 from dart.report.oracle_gap import oracle_gap
 from dart.summary import gap_figure, versus_plain_sft
 
@@ -119,3 +120,40 @@ def _at_matched_compute(curve: list[dict], models: dict, budget: float) -> list[
                       for name, acc in point["accuracy"].items())
     return ["", f"At matched compute ({budget:.2e} FLOPs), DART's first seed was at SFT step "
             f"{point['step']}: {cells} (dart vs direct-rl)."]
+
+
+def at_mapper_tokens(models: dict[str, dict[str, dict]], costs: dict[str, dict]) -> list[str]:
+    """DART beside every other arm whose data a mapper wrote, each at the tokens its mapper
+    generated (learn + synthesis): best-of-N selection buys its gain with samples, so DART is
+    read against the untrained arms that spent at least as many."""
+    adapted = sorted((arm for arm in costs if is_adapted(arm) and arm in models),
+                     key=lambda arm: costs[arm]["tokens_generated"])
+    if DART not in adapted or len(adapted) < 2:
+        return ["Not measured: needs an ablation beside dart (no-rl, grape, grape-kN)."]
+    own = costs[DART]["tokens_generated"]
+    sets = list(models[DART])
+    lines = ["| arm | mapper tokens | x dart's | " + " | ".join(sets) + " |",
+             "|---|---|---|" + "---|" * len(sets)]
+    for arm in adapted:
+        tokens = costs[arm]["tokens_generated"]
+        lines.append(f"| {arm} | {tokens} | {tokens / own if own else 0:.2f} | "
+                     + " | ".join(_accuracy_cell(models[arm][s]) for s in sets) + " |")
+    rivals = [arm for arm in adapted if arm != DART and costs[arm]["tokens_generated"] >= own]
+    if not rivals:
+        return lines + ["", "No other arm generated as many mapper tokens as DART: add "
+                        "grape-kN with a larger N to compare at equal tokens."]
+    return lines + [""] + [_versus_at_tokens(models, arm, costs[arm]["tokens_generated"] / own)
+                           for arm in rivals]
+
+
+_STANDING = {"ahead of": "ahead", "behind": "behind", "level with": "level",
+             "within the seed spread of": "within twice the seed spread"}
+
+
+def _versus_at_tokens(models: dict[str, dict[str, dict]], arm: str, ratio: float) -> str:
+    cells = []
+    for name, dart in models[DART].items():
+        word, delta, spread, seeds = versus_plain_sft(dart, models[arm][name])
+        cells.append(f"{name} {_STANDING[word]} ({delta:+.3f}"
+                     + (f", spread {spread:.3f})" if seeds >= 2 else ", one seed)"))
+    return f"- DART against **{arm}** ({ratio:.2f}x DART's mapper tokens): " + "; ".join(cells)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from dart import interrupts
-from dart.arms import ADAPTED_ARMS, sft_arms
+from dart.arms import is_adapted, sft_arms
 from dart.artifacts import Artifacts, atomic_write_json, is_done, mark_done, read_json, read_jsonl
 from dart.config.model_uri import target_source
 from dart.config.spec import DartRunSpec
@@ -34,7 +34,7 @@ def sft_done(spec: DartRunSpec, artifacts: Path) -> bool:
 
 def arm_rows(arm: str, spec: DartRunSpec, artifacts: Path) -> list[dict]:
     """The training rows of an SFT arm."""
-    if arm in ADAPTED_ARMS:
+    if is_adapted(arm):
         synthesized = Artifacts(artifacts).synthesize(arm)
         if not is_done(synthesized.root):
             raise UserError(f"no adapted dataset for the {arm} arm at {synthesized.dataset}: "
