@@ -110,6 +110,40 @@ def test_gpu_script_dry_run(tmp_path):
     assert "ceiling n/a" in done.stdout
 
 
+def finished_run_folder(root: Path, pretrained, style: str) -> Path:
+    """A run folder as `dart run` leaves it, as far as cross_target.py reads it: the spec,
+    and an adapted dataset (here the problems in the target's own style, what a perfect
+    mapper writes)."""
+    from dart.data.synthetic import generate_split
+
+    doc = yaml.safe_load((REPO / "examples/01-quickstart.yaml").read_text())
+    doc["spec"]["models"]["target"]["uri"] = str(pretrained.target_for(style))
+    doc["spec"]["models"]["mapper"]["init"]["uri"] = str(pretrained.mapper)
+    doc["spec"]["dataset"]["synthetic"].update(targetStyle=style, evalSize=4)
+    doc["spec"]["evaluate"].update(seeds=1, maxNewTokens=24)
+    folder = root / style
+    (folder / "synthesize").mkdir(parents=True)
+    (folder / "dartrun.yaml").write_text(yaml.safe_dump(doc))
+    rows = generate_split("train", size=8, style=style)
+    (folder / "synthesize/adapted.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in rows))
+    return folder
+
+
+@pytest.mark.slow  # four tiny SFT runs and their evaluations: ~10 s here
+def test_cross_target_benchmark(tmp_path, pretrained):
+    other = pretrained.styles[1]
+    runs = [finished_run_folder(tmp_path, pretrained, style) for style in ("native", other)]
+    figures = json_at_the_end(run_benchmark("benchmarks/cross_target.py", *map(str, runs),
+                                            "--epochs", "0.5", "--eval-limit", "4"))
+    assert set(figures["cells"]) == {"native", other}
+    for row in figures["cells"].values():
+        assert set(row) == {"native", other}
+        for sets in row.values():
+            assert set(sets) == {"in-domain", "retention", "ood"}
+            assert all(0 <= s["mean"] <= 1 and len(s["seeds"]) == 1 for s in sets.values())
+
+
 SMOKE_RUNS = {
     "serving.py": test_serving_benchmark,
     "hostile_requests.py": test_hostile_requests_benchmark,
@@ -118,4 +152,5 @@ SMOKE_RUNS = {
     "learner_step.py": test_learner_step_benchmark,
     "learner_scaling.py": test_learner_scaling_benchmark,
     "gpu/run.sh": test_gpu_script_dry_run,
+    "cross_target.py": test_cross_target_benchmark,
 }

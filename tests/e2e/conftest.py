@@ -22,7 +22,7 @@ def reduced_quickstart(tmp_path_factory) -> Path:
                                  publishEvery=1, checkpointEvery=1)
     spec["spec"]["synthesize"].update(samplesPerItem=2)
     spec["spec"]["sft"].update(batchSize=8, epochs=2)
-    spec["spec"]["evaluate"].update(maxNewTokens=12, curvePoints=1)
+    spec["spec"]["evaluate"].update(maxNewTokens=12, curvePoints=1, seeds=2)
     spec["spec"]["compare"]["arms"] = ["sft-original", "direct-rl", "sft-oracle"]
     path = root / "reduced.yaml"
     path.write_text(yaml.safe_dump(spec))
