@@ -19,8 +19,8 @@ def test_the_quickstart_compares_dart_with_plain_sft_and_the_oracle():
     assert sft_arms(spec) == ["dart", "sft-original", "sft-oracle"]
     assert evaluated_arms(spec) == ["dart", "sft-original", "sft-oracle"]
     assert [unit.name for unit in plan(spec)] == [
-        "learn", "synthesize", "sft-dart-0", "sft-dart-1", "sft-dart-2", "sft-original-0",
-        "sft-original-1", "sft-original-2", "sft-oracle-0", "sft-oracle-1", "sft-oracle-2",
+        "learn", "synthesize", "sft-dart-0", "sft-dart-1", "sft-original-0",
+        "sft-original-1", "sft-oracle-0", "sft-oracle-1",
         "evaluate", "report"]
 
 
