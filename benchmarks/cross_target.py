@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from dart.config.load import load_dartrun
 from dart.config.model_uri import target_source
 from dart.config.spec import DartRunSpec
 from dart.data.load import load_eval_set
+from dart.evaluate.results import combine_seeds
 from dart.evaluate.stage import evaluate_model
 from dart.sft.train import fine_tune
 from dart.verify import verifier_for
@@ -42,9 +42,10 @@ def finished_run(folder: Path) -> tuple[DartRunSpec, list[dict]]:
 
 def scores_over_seeds(spec: DartRunSpec, rows: list[dict], seeds: int, work: Path,
                       epochs: float | None, eval_limit: int | None) -> dict[str, dict]:
-    """{set: {"mean", "std", "seeds"}} of `spec`'s target fine-tuned on `rows`."""
+    """{set: {"accuracy", "std", "seeds", ...}} of `spec`'s target fine-tuned on `rows`,
+    combined over seeds as results.json combines an arm's."""
     settings = spec.sft if epochs is None else spec.sft.model_copy(update={"epochs": epochs})
-    per_set: dict[str, list[float]] = {}
+    per_seed = []
     with verifier_for(spec) as verifier:
         sets = {s.name: load_eval_set(s, spec.dataset, verifier).rows[:eval_limit]
                 for s in spec.evaluate.sets}
@@ -52,12 +53,8 @@ def scores_over_seeds(spec: DartRunSpec, rows: list[dict], seeds: int, work: Pat
             out = work / f"seed-{seed}"
             fine_tune(target_source(spec), rows,
                       settings.model_copy(update={"seed": settings.seed + seed}), out)
-            scores = evaluate_model(str(out / "model"), sets, spec, verifier)["scores"]
-            for name, score in scores.items():
-                per_set.setdefault(name, []).append(score["accuracy"])
-    return {name: {"mean": statistics.fmean(values), "seeds": values,
-                   "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-            for name, values in per_set.items()}
+            per_seed.append(evaluate_model(str(out / "model"), sets, spec, verifier)["scores"])
+    return combine_seeds(per_seed)
 
 
 def cross_table(runs: dict[str, Path], seeds: int | None, epochs: float | None,
@@ -82,7 +79,7 @@ def cross_table(runs: dict[str, Path], seeds: int | None, epochs: float | None,
 def print_table(table: dict) -> None:
     for target, row in table["cells"].items():
         for data, sets in row.items():
-            cells = ", ".join(f"{name} {s['mean']:.3f} ± {s['std']:.3f}"
+            cells = ", ".join(f"{name} {s['accuracy']:.3f} ± {s['std']:.3f}"
                               for name, s in sets.items())
             own = " (its own)" if data == target else ""
             print(f"target {target} on data adapted for {data}{own}: {cells}")

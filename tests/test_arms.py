@@ -2,8 +2,13 @@
 
 from pathlib import Path
 
+import pytest
+import yaml
+
 from dart.arms import ablation_spec, evaluated_arms, sft_arms
-from dart.config.load import load_dartrun
+from dart.config.limits import MAX_SAMPLES_PER_PROMPT
+from dart.config.load import SpecError, load_dartrun, parse_dartrun
+from dart.config.spec import MAX_RUN_NAME
 from dart.plan import plan
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples/01-quickstart.yaml"
@@ -59,12 +64,6 @@ def test_grape_at_k_samples_k_untrained_candidates_per_demonstration():
 
 
 def test_grape_k_is_bounded_by_what_one_generator_request_may_ask():
-    import pytest
-    import yaml
-
-    from dart.config.limits import MAX_SAMPLES_PER_PROMPT
-    from dart.config.load import SpecError, parse_dartrun
-
     def parsed(ablation):
         doc = yaml.safe_load(QUICKSTART.read_text())
         doc["spec"]["compare"]["ablations"] = [ablation]
@@ -77,8 +76,6 @@ def test_grape_k_is_bounded_by_what_one_generator_request_may_ask():
 
 
 def test_every_child_name_of_the_longest_plan_fits_a_dns_label():
-    from dart.config.spec import MAX_RUN_NAME
-
     spec = spec_with(arms=["sft-original", "direct-rl", "sft-oracle"],
                      ablations=["no-penalties", "no-rl", "grape", "grape-k16"])
     spec = spec.model_copy(update={"evaluate": spec.evaluate.model_copy(update={"seeds": 8})})

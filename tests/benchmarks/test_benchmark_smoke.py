@@ -141,7 +141,7 @@ def test_cross_target_benchmark(tmp_path, pretrained):
         assert set(row) == {"native", other}
         for sets in row.values():
             assert set(sets) == {"in-domain", "retention", "ood"}
-            assert all(0 <= s["mean"] <= 1 and len(s["seeds"]) == 1 for s in sets.values())
+            assert all(0 <= s["accuracy"] <= 1 and len(s["seeds"]) == 1 for s in sets.values())
 
 
 SMOKE_RUNS = {

@@ -182,3 +182,5 @@ def test_without_a_rival_at_dart_s_tokens_the_report_says_what_to_add():
     assert "add grape-kN with a larger N" in lines[-1]
     assert at_mapper_tokens({"dart": models["dart"]}, {"dart": costs(1e9, 300)})[0].startswith(
         "Not measured")
+    no_tokens = at_mapper_tokens(models, {"dart": costs(1e9, 0), "grape-k2": costs(1e9, 50)})
+    assert no_tokens[0].startswith("Not measured: DART's learn and synthesis")

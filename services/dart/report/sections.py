@@ -131,12 +131,14 @@ def at_mapper_tokens(models: dict[str, dict[str, dict]], costs: dict[str, dict])
     if DART not in adapted or len(adapted) < 2:
         return ["Not measured: needs an ablation beside dart (no-rl, grape, grape-kN)."]
     own = costs[DART]["tokens_generated"]
+    if not own:
+        return ["Not measured: DART's learn and synthesis outputs recorded no generated tokens."]
     sets = list(models[DART])
     lines = ["| arm | mapper tokens | x dart's | " + " | ".join(sets) + " |",
              "|---|---|---|" + "---|" * len(sets)]
     for arm in adapted:
         tokens = costs[arm]["tokens_generated"]
-        lines.append(f"| {arm} | {tokens} | {tokens / own if own else 0:.2f} | "
+        lines.append(f"| {arm} | {tokens} | {tokens / own:.2f} | "
                      + " | ".join(_accuracy_cell(models[arm][s]) for s in sets) + " |")
     rivals = [arm for arm in adapted if arm != DART and costs[arm]["tokens_generated"] >= own]
     if not rivals:
