@@ -13,8 +13,10 @@ from __future__ import annotations
 from dart.artifacts.layout import DART, DIRECT_RL
 from dart.config.spec import DartRunSpec
 
-__all__ = ["DART", "DIRECT_RL", "ablation_spec", "evaluated_arms", "grape_candidates",
-           "is_adapted", "sft_arms", "untrained_rule"]
+__all__ = ["DART", "DIRECT_RL", "GRAPE", "NO_PENALTIES", "NO_RL", "ablation_spec",
+           "evaluated_arms", "grape_candidates", "is_adapted", "sft_arms", "untrained_rule"]
+NO_RL = "no-rl"
+NO_PENALTIES = "no-penalties"
 GRAPE = "grape"
 _GRAPE_K = "grape-k"  # grape-k8: GRAPE with 8 candidates (spec.ABLATION_PATTERN)
 
@@ -32,14 +34,14 @@ def _is_grape(arm: str) -> bool:
 def untrained_rule(arm: str) -> str | None:
     """How an ablation that rewrites with the untrained mapper picks a rewrite (a
     dart.synthesize.select.SELECTION_RULES key); None for an arm that learns its mapper."""
-    if arm == "no-rl":
+    if arm == NO_RL:
         return "gated"
     return "grape" if _is_grape(arm) else None
 
 
 def is_adapted(arm: str) -> bool:
     """Does the arm fine-tune on a synthesize output (dart and every ablation)?"""
-    return arm in (DART, "no-rl", "no-penalties") or _is_grape(arm)
+    return arm in (DART, NO_RL, NO_PENALTIES) or _is_grape(arm)
 
 
 def sft_arms(spec: DartRunSpec) -> list[str]:
@@ -58,7 +60,7 @@ def ablation_spec(spec: DartRunSpec, arm: str) -> DartRunSpec:
     `grape` ranks by the target's likelihood alone (its one check is the answer), so its
     rewards too are computed without penalties, which leaves the alignment term ungated;
     `grape-kN` also samples N candidates per demonstration."""
-    if arm != "no-penalties" and not _is_grape(arm):
+    if arm != NO_PENALTIES and not _is_grape(arm):
         return spec
     reward = spec.learn.reward
     penalties = reward.penalties.model_copy(update={"enabled": False})

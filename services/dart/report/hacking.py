@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dart.arms import NO_PENALTIES
 from dart.artifacts import Artifacts
 from dart.report.text import read_json, read_jsonl, side_by_side
 
-ARM = "no-penalties"
+ARM = NO_PENALTIES
 
 
 def _number(value) -> str:
