@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dart.arms import ablation_spec, evaluated_arms, sft_arms
+from dart.arms import ablation_spec, evaluated_arms, is_adapted, sft_arms, untrained_rule
 from dart.config.limits import MAX_SAMPLES_PER_PROMPT
 from dart.config.load import SpecError, load_dartrun, parse_dartrun
 from dart.config.spec import MAX_RUN_NAME
@@ -63,16 +63,30 @@ def test_grape_at_k_samples_k_untrained_candidates_per_demonstration():
             == spec.synthesize.samples_per_item)
 
 
-def test_grape_k_is_bounded_by_what_one_generator_request_may_ask():
-    def parsed(ablation):
-        doc = yaml.safe_load(QUICKSTART.read_text())
-        doc["spec"]["compare"]["ablations"] = [ablation]
-        return parse_dartrun(doc)
+def parsed(*ablations):
+    """The quickstart with these ablations, through the loader that validates a user's file."""
+    doc = yaml.safe_load(QUICKSTART.read_text())
+    doc["spec"]["compare"]["ablations"] = list(ablations)
+    return parse_dartrun(doc)
 
+
+def test_grape_k_is_bounded_by_what_one_generator_request_may_ask():
     assert parsed(f"grape-k{MAX_SAMPLES_PER_PROMPT}").spec.compare.ablations
     for bad in (f"grape-k{MAX_SAMPLES_PER_PROMPT + 1}", "grape-k0", "grape-8"):
         with pytest.raises(SpecError, match=f"grape-kN with N from 1 to {MAX_SAMPLES_PER_PROMPT}"):
             parsed(bad)
+
+
+def test_every_ablation_the_schema_accepts_is_an_adapted_arm_the_pipeline_can_build():
+    accepted = ["no-rl", "no-penalties", "grape",
+                *(f"grape-k{k}" for k in range(1, MAX_SAMPLES_PER_PROMPT + 1))]
+    for arm in accepted:
+        assert parsed(arm).spec.compare.ablations == [arm]  # the schema accepts it
+        assert is_adapted(arm), arm
+    # no-penalties learns its own mapper; the others rewrite with the untrained one
+    assert untrained_rule("no-penalties") is None
+    assert untrained_rule("no-rl") == "gated"
+    assert {untrained_rule(arm) for arm in accepted if arm.startswith("grape")} == {"grape"}
 
 
 def test_every_child_name_of_the_longest_plan_fits_a_dns_label():

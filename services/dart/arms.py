@@ -11,13 +11,10 @@ Pure functions of the spec, no I/O.
 from __future__ import annotations
 
 from dart.artifacts.layout import DART, DIRECT_RL
-from dart.config.spec import DartRunSpec
+from dart.config.spec import GRAPE, NO_PENALTIES, NO_RL, DartRunSpec
 
 __all__ = ["DART", "DIRECT_RL", "GRAPE", "NO_PENALTIES", "NO_RL", "ablation_spec",
            "evaluated_arms", "grape_candidates", "is_adapted", "sft_arms", "untrained_rule"]
-NO_RL = "no-rl"
-NO_PENALTIES = "no-penalties"
-GRAPE = "grape"
 _GRAPE_K = "grape-k"  # grape-k8: GRAPE with 8 candidates (spec.ABLATION_PATTERN)
 
 

@@ -42,7 +42,8 @@ a letter (a DNS-1123 name such as `1run` is stored by the API server, then its S
 MAX_RUN_NAME = 40
 """Children are named `<run>-<unit>`, and those names stay within 63 characters."""
 QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
-ABLATION_PATTERN = r"^(no-penalties|no-rl|grape(-k([1-9]|1[0-6]))?)$"
+NO_RL, NO_PENALTIES, GRAPE = "no-rl", "no-penalties", "grape"  # ablation names (dart.arms)
+ABLATION_PATTERN = rf"^({NO_PENALTIES}|{NO_RL}|{GRAPE}(-k([1-9]|1[0-6]))?)$"
 """`grape-kN`: GRAPE with N untrained candidates per demonstration (at most
 MAX_SAMPLES_PER_PROMPT, what one generator request may ask for)."""
 
@@ -61,7 +62,7 @@ PATTERN_MEANINGS = {
     RUN_NAME_PATTERN: "expected a run name: lowercase letters, digits and '-', starting with "
     "a letter (its Services are named after it) and ending with a letter or digit",
     QUANTITY_PATTERN: "expected a Kubernetes quantity such as 500m, 2, 4Gi",
-    ABLATION_PATTERN: "expected no-penalties, no-rl, grape, or grape-kN with N from 1 to "
+    ABLATION_PATTERN: f"expected {NO_PENALTIES}, {NO_RL}, {GRAPE}, or {GRAPE}-kN with N from 1 to "
     f"{MAX_SAMPLES_PER_PROMPT} (GRAPE with N untrained candidates)",
 }
 
