@@ -177,3 +177,13 @@ def test_the_same_numbers_under_another_operator_are_caught_when_operations_are_
     cheat, honest = score(cheat_text, checked), score(honest_text, checked)
     assert cheat.numbers_changed == 0 and cheat.operations_changed > 0
     assert honest.operations_changed == 0 and cheat.total < honest.total
+
+
+def test_the_passing_alignment_leaves_out_every_rewrite_a_penalty_fired_on():
+    from dart.learn.loop import passing_alignment
+
+    honest = reward(HONEST, HONEST_LOGPROBS)
+    cheats = [reward(text, logprobs) for text, logprobs, _ in CHEATS.values()]
+    assert not honest.penalised and all(cheat.penalised for cheat in cheats)
+    assert passing_alignment([honest, *cheats, honest]) == pytest.approx(honest.alignment)
+    assert passing_alignment(cheats) is None

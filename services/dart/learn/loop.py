@@ -146,6 +146,7 @@ def step_stats(rewards: list, generated_tokens: int, weights_version: str, updat
         "reward_mean": sum(r.total for r in rewards) / n,
         "components": components,
         "answer_preservation": sum(r.answer_preserved for r in rewards) / n,
+        "passing_alignment_mean": passing_alignment(rewards),
         "rewrite_tokens_mean": generated_tokens / n,
         "length_ratio_mean": sum(r.length_ratio for r in rewards) / n,
         "generated_tokens": generated_tokens,
@@ -154,6 +155,14 @@ def step_stats(rewards: list, generated_tokens: int, weights_version: str, updat
         "weights_version": weights_version,
         **update,
     }
+
+
+def passing_alignment(rewards: list) -> float | None:
+    """Mean alignment gain of the rewrites no penalty fired on: how much likelier the target
+    finds the rewrites it accepts. The batch mean mixes in the gate's clip floor: with the
+    quickstart's clip one more rejected rewrite in 64 moves it ~0.35 nats/token; this does not."""
+    passing = [r.alignment for r in rewards if not r.penalised]
+    return sum(passing) / len(passing) if passing else None
 
 
 def batch_stats(batch: RolloutBatch, update: dict, seconds: float,

@@ -90,6 +90,11 @@ class RewardBreakdown:
     def as_dict(self) -> dict[str, float | bool]:
         return asdict(self)
 
+    @property
+    def penalised(self) -> bool:
+        """Whether any anti-cheating penalty fired (and, with the gate, zeroed the gain)."""
+        return any(getattr(self, name) for name in PENALTY_NAMES)
+
 
 def score_rewrite(config: Reward, item: ScoredRewrite, answer: AnswerCheck) -> RewardBreakdown:
     """Reward for one rewrite; see the module docstring of dart.rewards.components."""
